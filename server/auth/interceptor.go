@@ -1,0 +1,80 @@
+package auth
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/zoomconnect/zoomconnect/server/errs"
+)
+
+// UnaryServerInterceptor authenticates every call except those for which
+// public(fullMethod) is true (health, reflection; a nil public makes every
+// method protected), and puts the caller in the context (see FromContext).
+func UnaryServerInterceptor(v *Verifier, public func(fullMethod string) bool) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if public != nil && public(info.FullMethod) {
+			return handler(ctx, req)
+		}
+		ctx, err := v.authenticate(ctx, info.FullMethod)
+		if err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+// StreamServerInterceptor is UnaryServerInterceptor for streaming calls.
+func StreamServerInterceptor(v *Verifier, public func(fullMethod string) bool) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if public != nil && public(info.FullMethod) {
+			return handler(srv, ss)
+		}
+		ctx, err := v.authenticate(ss.Context(), info.FullMethod)
+		if err != nil {
+			return err
+		}
+		return handler(srv, &authenticatedStream{ServerStream: ss, ctx: ctx})
+	}
+}
+
+type authenticatedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *authenticatedStream) Context() context.Context { return s.ctx }
+
+// authenticate verifies the bearer token in ctx's metadata and returns ctx
+// carrying the Principal, or a status error.
+func (v *Verifier) authenticate(ctx context.Context, method string) (context.Context, error) {
+	p, err := v.fromMetadata(ctx)
+	if err != nil {
+		s, hidden := errs.ToStatus(err)
+		if hidden {
+			v.log.ErrorContext(ctx, "auth: cannot authenticate", "method", method, "error", err)
+		} else if e := errs.As(err); e != nil {
+			v.log.DebugContext(ctx, "auth: refused", "method", method, "reason", e.Reason)
+		}
+		return nil, s.Err()
+	}
+	return NewContext(ctx, p), nil
+}
+
+func (v *Verifier) fromMetadata(ctx context.Context) (*Principal, error) {
+	values := metadata.ValueFromIncomingContext(ctx, "authorization")
+	switch len(values) {
+	case 0:
+		return nil, errs.Unauthenticated(ReasonTokenMissing, "this call requires an authorization header: Bearer <token>")
+	case 1:
+	default:
+		return nil, errs.Unauthenticated(ReasonTokenMalformed, "send exactly one authorization header, not %d", len(values))
+	}
+	scheme, token, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return nil, errs.Unauthenticated(ReasonTokenMalformed, "the authorization header must be: Bearer <token>")
+	}
+	return v.Verify(ctx, strings.TrimSpace(token))
+}
