@@ -1,7 +1,6 @@
 package zoomemu
 
 import (
-	"bytes"
 	"encoding/json"
 	"html"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 )
 
 const (
@@ -51,24 +52,6 @@ func (c *testClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// syncBuffer collects the emulator's log for leak checks.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type env struct {
 	t     *testing.T
 	emu   *Emulator
@@ -76,7 +59,7 @@ type env struct {
 	base  string // srv.URL plus the mount prefix
 	clock *testClock
 	http  *http.Client // does not follow redirects
-	logs  *syncBuffer
+	logs  *webtest.LogBuffer
 }
 
 // newEnv serves DevConfig(orgApp, userApp) on a test server with a
@@ -89,7 +72,7 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *env {
 func newEnvAt(t *testing.T, prefix string, mutate ...func(*Config)) *env {
 	t.Helper()
 	clock := &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	logs := &syncBuffer{}
+	logs := &webtest.LogBuffer{}
 	cfg := DevConfig(orgApp, userApp)
 	cfg.Now = clock.Now
 	cfg.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, t.Output()), &slog.HandlerOptions{Level: slog.LevelDebug}))
