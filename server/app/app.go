@@ -1,0 +1,362 @@
+// Package app assembles zoomconnect from its configuration and runs it:
+// Config → New (validated, listeners bound) → Run(ctx) until ctx ends, then
+// an ordered shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
+	"github.com/zoomconnect/zoomconnect/server/api"
+	"github.com/zoomconnect/zoomconnect/server/auth"
+	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/connection"
+	"github.com/zoomconnect/zoomconnect/server/secrets"
+	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
+	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
+	"github.com/zoomconnect/zoomconnect/server/web"
+	"github.com/zoomconnect/zoomconnect/server/zoom"
+	"github.com/zoomconnect/zoomconnect/server/zoomemu"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+)
+
+// EmulatorPrefix is where dev mode mounts the built-in Zoom emulator on the
+// service's own HTTP listener.
+const EmulatorPrefix = "/zoom-emulator"
+
+// DevHS256SecretFile names the dev-mode caller-token secret in the data dir.
+const DevHS256SecretFile = "dev-auth-hs256-secret"
+
+// App is a built, listening, not yet serving zoomconnect.
+type App struct {
+	cfg       config.Config
+	log       *slog.Logger
+	store     store.Store
+	grpcLn    net.Listener
+	httpLn    net.Listener
+	grpc      *grpc.Server
+	http      *http.Server
+	health    *health.Server
+	gatewayCC *grpc.ClientConn
+	// Emulator is the built-in Zoom emulator in dev mode, nil otherwise.
+	Emulator *zoomemu.Emulator
+	// PublicURL is the effective external base URL.
+	PublicURL string
+}
+
+// New builds the service from cfg and binds its listeners, so that a start
+// failure (a taken port, an unreachable store, a bad key) surfaces before
+// anything serves.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a = &App{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.closeAll()
+		}
+	}()
+	if a.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("gRPC listener: %w", err)
+	}
+	if a.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("HTTP listener: %w", err)
+	}
+	a.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if a.PublicURL == "" {
+		a.PublicURL = "http://" + a.httpLn.Addr().String()
+	}
+
+	keyring, err := a.keyring()
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := a.verifier(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.store, err = a.openStore(ctx); err != nil {
+		return nil, err
+	}
+	zoomCfg, err := a.zoomConfig()
+	if err != nil {
+		return nil, err
+	}
+	conns := connection.New(connection.Config{
+		Store: a.store, Keyring: keyring, Zoom: zoom.New(zoomCfg), PublicURL: a.PublicURL,
+		InstallLinkTTL: cfg.InstallLinkTTL, StateTTL: cfg.OAuthStateTTL, Logger: log,
+	})
+
+	a.buildGRPC(verifier, conns)
+	if err := a.buildHTTP(ctx, conns); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) keyring() (*secrets.Keyring, error) {
+	if a.cfg.EncryptionKeys != "" {
+		kr, err := secrets.ParseKeyring(a.cfg.EncryptionKeys)
+		if err != nil {
+			return nil, fmt.Errorf("ZOOMCONNECT_ENCRYPTION_KEYS: %w", err)
+		}
+		return kr, nil
+	}
+	kr, created, err := secrets.LoadOrCreateDevKeyring(a.cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("dev encryption keys: %w", err)
+	}
+	a.warnGenerated("ZOOMCONNECT_ENCRYPTION_KEYS", "token encryption keys", created)
+	return kr, nil
+}
+
+func (a *App) verifier(ctx context.Context) (*auth.Verifier, error) {
+	secret := a.cfg.AuthHS256Secret
+	if secret == nil && a.cfg.AuthJWKSURL == "" {
+		s, created, err := secrets.LoadOrCreateDevSecret(a.cfg.DataDir, DevHS256SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("dev caller-token secret: %w", err)
+		}
+		a.warnGenerated("ZOOMCONNECT_AUTH_HS256_SECRET", "caller-token secret", created)
+		secret = s
+	}
+	return auth.NewVerifier(ctx, auth.VerifierConfig{HS256Secret: secret, JWKSURL: a.cfg.AuthJWKSURL, Logger: a.log})
+}
+
+// warnGenerated says where a generated secret lives; outside dev mode it says
+// so loudly, since replicas must share it.
+func (a *App) warnGenerated(variable, what string, created bool) {
+	attrs := []any{"variable", variable, "data_dir", a.cfg.DataDir, "newly_generated", created}
+	if a.cfg.DevMode() {
+		a.log.Info("using "+what+" kept in the data dir (dev mode)", attrs...)
+		return
+	}
+	a.log.Warn(what+" not configured: using ones generated in the data dir; set "+variable+" in production, identical on every replica", attrs...)
+}
+
+func (a *App) openStore(ctx context.Context) (store.Store, error) {
+	if a.cfg.RedisURL != "" {
+		s, err := redisstore.New(ctx, a.cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("ZOOMCONNECT_REDIS_URL: %w", err)
+		}
+		a.log.Info("using the Redis store")
+		return s, nil
+	}
+	path := filepath.Join(a.cfg.DataDir, "zoomconnect.db")
+	s, err := boltstore.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	a.log.Info("using the embedded store", "path", path)
+	return s, nil
+}
+
+// zoomConfig points the Zoom client at Zoom, or in dev mode at the built-in
+// emulator mounted on this service's own HTTP listener.
+func (a *App) zoomConfig() (zoom.Config, error) {
+	zc := zoom.Config{
+		OAuthURL:    a.cfg.ZoomOAuthURL,
+		APIURL:      a.cfg.ZoomAPIURL,
+		RedirectURL: a.PublicURL + connection.CallbackPath,
+		OrgApp:      zoom.Credentials(a.cfg.ZoomOrgApp),
+		UserApp:     zoom.Credentials(a.cfg.ZoomUserApp),
+		HTTPClient:  &http.Client{Timeout: a.cfg.ZoomRequestTimeout},
+	}
+	if !a.cfg.DevMode() {
+		return zc, nil
+	}
+	orgApp := zoomemu.Client{ID: "dev-org-app", Secret: secrets.NewToken(), AdminManaged: true, RedirectURIs: []string{zc.RedirectURL}}
+	userApp := zoomemu.Client{ID: "dev-user-app", Secret: secrets.NewToken(), RedirectURIs: []string{zc.RedirectURL}}
+	emuCfg := zoomemu.DevConfig(orgApp, userApp)
+	emuCfg.APIURL = a.PublicURL + EmulatorPrefix
+	emuCfg.Logger = a.log
+	emu, err := zoomemu.New(emuCfg)
+	if err != nil {
+		return zc, fmt.Errorf("zoom emulator: %w", err)
+	}
+	a.Emulator = emu
+	zc.OAuthURL = a.PublicURL + EmulatorPrefix
+	zc.APIURL = a.PublicURL + EmulatorPrefix + "/v2"
+	zc.OrgApp = zoom.Credentials{ClientID: orgApp.ID, ClientSecret: orgApp.Secret}
+	zc.UserApp = zoom.Credentials{ClientID: userApp.ID, ClientSecret: userApp.Secret}
+	a.log.Warn("DEV MODE: no Zoom app configured (ZOOM_ORG_CLIENT_ID/ZOOM_USER_CLIENT_ID), so the built-in Zoom emulator serves as Zoom; nothing talks to the real Zoom",
+		"emulator_url", zc.OAuthURL)
+	return zc, nil
+}
+
+// publicMethods need no caller token: health checks and reflection.
+func publicMethod(fullMethod string) bool {
+	return strings.HasPrefix(fullMethod, "/grpc.health.v1.Health/") ||
+		strings.HasPrefix(fullMethod, "/grpc.reflection.")
+}
+
+func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service) {
+	ic := api.Interceptors{Logger: a.log, DefaultTimeout: a.cfg.RequestTimeout}
+	a.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(ic.Unary(), auth.UnaryServerInterceptor(v, publicMethod)),
+		grpc.ChainStreamInterceptor(ic.Stream(), auth.StreamServerInterceptor(v, publicMethod)),
+	)
+	zcv1.RegisterConnectionServiceServer(a.grpc, &api.ConnectionServer{Connections: conns})
+	zcv1.RegisterMeetingServiceServer(a.grpc, &api.MeetingServer{})
+	a.health = health.NewServer()
+	a.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(a.grpc, a.health)
+	reflection.Register(a.grpc)
+}
+
+// buildHTTP serves the REST gateway (which calls the gRPC server over
+// loopback, so that every REST call passes the same interceptors), the
+// OAuth pages, the probes and, in dev mode, the Zoom emulator.
+func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
+	cc, err := grpc.NewClient(dialTarget(a.grpcLn.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("gateway client: %w", err)
+	}
+	a.gatewayCC = cc
+	gw := runtime.NewServeMux()
+	if err := zcv1.RegisterConnectionServiceHandler(ctx, gw, cc); err != nil {
+		return err
+	}
+	if err := zcv1.RegisterMeetingServiceHandler(ctx, gw, cc); err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", gw)
+	(&web.OAuthPages{Connections: conns, Logger: a.log}).Register(mux)
+	web.Probes{Ready: a.store.Ping}.Register(mux)
+	if a.Emulator != nil {
+		mux.Handle(EmulatorPrefix+"/", http.StripPrefix(EmulatorPrefix, a.Emulator.Handler()))
+	}
+	a.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return nil
+}
+
+// dialTarget turns a listener address into one the gateway can dial (a
+// wildcard listen address is dialled on loopback).
+func dialTarget(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// GRPCAddr is the bound gRPC address.
+func (a *App) GRPCAddr() string { return a.grpcLn.Addr().String() }
+
+// HTTPAddr is the bound HTTP address.
+func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
+
+// Run serves until ctx ends, then shuts down in order: health NOT_SERVING,
+// gRPC GracefulStop, HTTP Shutdown, store Close.
+func (a *App) Run(ctx context.Context) error {
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- a.grpc.Serve(a.grpcLn) }()
+	go func() {
+		if err := a.http.Serve(a.httpLn); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+	}()
+	healthCtx, stopHealth := context.WithCancel(ctx)
+	defer stopHealth()
+	go a.watchStoreHealth(healthCtx)
+	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "public_url", a.PublicURL, "dev_mode", a.cfg.DevMode())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+		a.log.Error("server stopped unexpectedly", "error", runErr)
+	}
+	stopHealth()
+	a.shutdown()
+	return runErr
+}
+
+// watchStoreHealth keeps the gRPC health status in step with the store.
+func (a *App) watchStoreHealth(ctx context.Context) {
+	const every = 2 * time.Second
+	for {
+		pingCtx, cancel := context.WithTimeout(ctx, every)
+		status := healthpb.HealthCheckResponse_SERVING
+		if err := a.store.Ping(pingCtx); err != nil {
+			status = healthpb.HealthCheckResponse_NOT_SERVING
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		a.health.SetServingStatus("", status)
+		for _, svc := range []string{zcv1.ConnectionService_ServiceDesc.ServiceName, zcv1.MeetingService_ServiceDesc.ServiceName} {
+			a.health.SetServingStatus(svc, status)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+func (a *App) shutdown() {
+	a.log.Info("shutting down")
+	a.health.Shutdown()
+	stopped := make(chan struct{})
+	go func() { a.grpc.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(a.cfg.ShutdownTimeout):
+		a.log.Warn("gRPC graceful stop timed out; stopping hard")
+		a.grpc.Stop()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := a.http.Shutdown(ctx); err != nil {
+		a.log.Warn("HTTP shutdown", "error", err)
+	}
+	a.closeAll()
+	a.log.Info("stopped")
+}
+
+// closeAll releases what New acquired; safe on a partly built App.
+func (a *App) closeAll() {
+	if a.gatewayCC != nil {
+		_ = a.gatewayCC.Close()
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			a.log.Warn("closing store", "error", err)
+		}
+	}
+	for _, ln := range []net.Listener{a.grpcLn, a.httpLn} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+}

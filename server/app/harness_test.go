@@ -1,0 +1,374 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/app"
+	"github.com/zoomconnect/zoomconnect/server/auth"
+	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
+	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
+	"github.com/zoomconnect/zoomconnect/server/zoomemu"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+const (
+	orgClientID     = "test-org-app"
+	orgClientSecret = "test-org-secret"
+	userClientID    = "test-user-app"
+	userSecret      = "test-user-secret"
+	testKeyring     = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+)
+
+var authSecret = []byte("an-hs256-secret-for-tests-only-32bytes!")
+
+// backend is a store the whole service runs on.
+type backend struct {
+	name string
+	// redisURL starts a Redis for the test and returns its URL; nil selects
+	// the embedded store.
+	redisURL func(t *testing.T) string
+}
+
+var backends = []backend{
+	{name: "embedded", redisURL: func(*testing.T) string { return "" }},
+	{name: "redis", redisURL: func(t *testing.T) string { return redistest.StartStandalone(t).URL() }},
+	{name: "redis-cluster", redisURL: func(t *testing.T) string { return redistest.StartCluster(t).URL() }},
+}
+
+// forEachBackend runs f once per store backend.
+func forEachBackend(t *testing.T, f func(t *testing.T, redisURL string)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { f(t, b.redisURL(t)) })
+	}
+}
+
+// harness runs the real service (gRPC, gateway, OAuth pages) on loopback
+// against a Zoom emulator on its own server, and can restart it on the same
+// ports, data dir and store.
+type harness struct {
+	t       *testing.T
+	cfg     config.Config
+	zoom    *zoomemu.Emulator
+	app     *app.App
+	cancel  context.CancelFunc
+	done    chan error
+	conn    *grpc.ClientConn
+	browser *webtest.Browser
+}
+
+// newHarness starts zoomconnect on redisURL (empty: the embedded store).
+func newHarness(t *testing.T, redisURL string, tweak ...func(*config.Config)) *harness {
+	t.Helper()
+	emu, err := zoomemu.New(zoomemu.DevConfig(
+		zoomemu.Client{ID: orgClientID, Secret: orgClientSecret, AdminManaged: true},
+		zoomemu.Client{ID: userClientID, Secret: userSecret},
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoomSrv := httptest.NewServer(emu.Handler())
+	t.Cleanup(zoomSrv.Close)
+
+	cfg := config.Defaults()
+	cfg.GRPCAddr = webtest.FreeAddr(t)
+	cfg.HTTPAddr = webtest.FreeAddr(t)
+	cfg.DataDir = t.TempDir()
+	cfg.AuthHS256Secret = authSecret
+	cfg.EncryptionKeys = testKeyring
+	cfg.ZoomOAuthURL = zoomSrv.URL
+	cfg.ZoomAPIURL = zoomSrv.URL + "/v2"
+	cfg.ZoomOrgApp = config.ZoomApp{ClientID: orgClientID, ClientSecret: orgClientSecret}
+	cfg.ZoomUserApp = config.ZoomApp{ClientID: userClientID, ClientSecret: userSecret}
+	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.RedisURL = redisURL
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	h := &harness{
+		t: t, cfg: cfg, zoom: emu,
+		browser: webtest.NewBrowser(t),
+	}
+	h.start()
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) start() {
+	h.t.Helper()
+	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var err error
+	for range 50 { // the previous instance's ports may linger briefly
+		h.app, err = app.New(context.Background(), h.cfg, logger)
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		h.t.Fatalf("starting zoomconnect: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- h.app.Run(ctx) }()
+	h.conn, err = grpc.NewClient(h.app.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.waitReady()
+}
+
+func (h *harness) waitReady() {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + h.app.HTTPAddr() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatal("zoomconnect did not become ready")
+}
+
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.conn.Close()
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("zoomconnect stopped with error: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		h.t.Error("zoomconnect did not shut down")
+	}
+	h.cancel = nil
+}
+
+// restart stops the service and starts a new process-equivalent on the same
+// configuration: nothing in memory survives.
+func (h *harness) restart() {
+	h.t.Helper()
+	h.stop()
+	h.start()
+}
+
+func (h *harness) baseURL() string { return "http://" + h.app.HTTPAddr() }
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// token mints a caller token.
+func token(t *testing.T, c auth.Claims) string {
+	t.Helper()
+	tok, err := auth.Mint(authSecret, c, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func personToken(t *testing.T, sub, org string, role auth.Role) string {
+	return token(t, auth.Claims{Subject: sub, OrgID: org, OrgRole: role, Email: sub + "@example.test"})
+}
+
+func internalToken(t *testing.T) string {
+	return token(t, auth.Claims{Subject: "booking-service", Scope: auth.Scope{auth.InternalScope}})
+}
+
+// apiError is a failed call as a client sees it, over either transport.
+type apiError struct {
+	code   codes.Code
+	reason string
+	msg    string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%s (%s): %s", e.code, e.reason, e.msg) }
+
+func reasonOf(details []*errdetails.ErrorInfo) string {
+	for _, d := range details {
+		return d.GetReason()
+	}
+	return ""
+}
+
+// transport performs API calls over gRPC or over the REST gateway; every
+// API scenario runs over both.
+type transport interface {
+	name() string
+	call(t *testing.T, tok, method string, req, resp proto.Message) error
+}
+
+type grpcTransport struct{ h *harness }
+
+func (grpcTransport) name() string { return "grpc" }
+
+func (g grpcTransport) call(t *testing.T, tok, method string, req, resp proto.Message) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if tok != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
+	}
+	err := g.h.conn.Invoke(ctx, method, req, resp)
+	if err == nil {
+		return nil
+	}
+	st := status.Convert(err)
+	var infos []*errdetails.ErrorInfo
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			infos = append(infos, info)
+		}
+	}
+	return &apiError{code: st.Code(), reason: reasonOf(infos), msg: st.Message()}
+}
+
+type restTransport struct{ h *harness }
+
+func (restTransport) name() string { return "rest" }
+
+// restRoutes maps each RPC the scenarios use to its REST route.
+var restRoutes = map[string]struct{ verb, path string }{
+	"/zoomconnect.v1.ConnectionService/StartOrgConnection":      {"POST", "/v1/orgs/{org_id}/zoom:connect"},
+	"/zoomconnect.v1.ConnectionService/GetOrgConnection":        {"GET", "/v1/orgs/{org_id}/zoom"},
+	"/zoomconnect.v1.ConnectionService/DisconnectOrgConnection": {"POST", "/v1/orgs/{org_id}/zoom:disconnect"},
+	"/zoomconnect.v1.ConnectionService/GetEffectiveZoomAccount": {"GET", "/v1/orgs/{org_id}/users/{user_id}/zoom:effective"},
+	"/zoomconnect.v1.MeetingService/CreateMeeting":              {"POST", "/v1/orgs/{org_id}/meetings"},
+}
+
+func (r restTransport) call(t *testing.T, tok, method string, req, resp proto.Message) error {
+	t.Helper()
+	route, ok := restRoutes[method]
+	if !ok {
+		t.Fatalf("no REST route for %s", method)
+	}
+	fields := req.ProtoReflect()
+	path := route.path
+	for _, name := range []string{"org_id", "user_id"} {
+		if fd := fields.Descriptor().Fields().ByName(protoreflect.Name(name)); fd != nil {
+			path = strings.ReplaceAll(path, "{"+name+"}", url.PathEscape(fields.Get(fd).String()))
+		}
+	}
+	var body io.Reader
+	if route.verb != "GET" {
+		b, err := protojson.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.NewReader(b)
+	}
+	httpReq, err := http.NewRequest(route.verb, r.h.baseURL()+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != "" {
+		httpReq.Header.Set("Authorization", "Bearer "+tok)
+	}
+	httpReq.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(httpReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode == http.StatusOK {
+		if err := protojson.Unmarshal(raw, resp); err != nil {
+			t.Fatalf("decoding %s answer %s: %v", method, raw, err)
+		}
+		assertNoSecretsInJSON(t, raw)
+		return nil
+	}
+	var st spb.Status
+	if err := protojson.Unmarshal(raw, &st); err != nil {
+		t.Fatalf("REST error body is not a google.rpc.Status: HTTP %d %s", res.StatusCode, raw)
+	}
+	if want := httpStatusOf(codes.Code(st.GetCode())); res.StatusCode != want {
+		t.Errorf("%s: HTTP %d for gRPC code %s, want %d", method, res.StatusCode, codes.Code(st.GetCode()), want)
+	}
+	var infos []*errdetails.ErrorInfo
+	for _, d := range st.GetDetails() {
+		var info errdetails.ErrorInfo
+		if d.UnmarshalTo(&info) == nil {
+			infos = append(infos, &info)
+		}
+	}
+	return &apiError{code: codes.Code(st.GetCode()), reason: reasonOf(infos), msg: st.GetMessage()}
+}
+
+// httpStatusOf is the mapping grpc-gateway documents for its default error
+// handler, restated for the codes the API uses.
+func httpStatusOf(c codes.Code) int {
+	return map[codes.Code]int{
+		codes.InvalidArgument:    http.StatusBadRequest,
+		codes.Unauthenticated:    http.StatusUnauthorized,
+		codes.PermissionDenied:   http.StatusForbidden,
+		codes.NotFound:           http.StatusNotFound,
+		codes.FailedPrecondition: http.StatusBadRequest,
+		codes.Unimplemented:      http.StatusNotImplemented,
+		codes.Unavailable:        http.StatusServiceUnavailable,
+		codes.Internal:           http.StatusInternalServerError,
+	}[c]
+}
+
+func assertNoSecretsInJSON(t *testing.T, raw []byte) {
+	t.Helper()
+	for _, word := range []string{"token\"", "accessToken", "refreshToken", "secret"} {
+		if bytes.Contains(bytes.ToLower(raw), bytes.ToLower([]byte(word))) {
+			t.Errorf("API answer mentions %q: %s", word, raw)
+		}
+	}
+}
+
+func transports(h *harness) []transport { return []transport{grpcTransport{h}, restTransport{h}} }
+
+func wantCode(t *testing.T, err error, code codes.Code, reason string) {
+	t.Helper()
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got %v, want %s/%s", err, code, reason)
+	}
+	if ae.code != code || (reason != "" && ae.reason != reason) {
+		t.Fatalf("got %s/%s (%q), want %s/%s", ae.code, ae.reason, ae.msg, code, reason)
+	}
+	if ae.msg == "" {
+		t.Errorf("error %s/%s has no message", code, reason)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

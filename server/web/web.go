@@ -1,0 +1,159 @@
+// Package web serves the plain HTTP endpoints beside the REST gateway: the
+// shareable install link, the OAuth callback (both answer people in a
+// browser, so they render pages), and the health probes.
+package web
+
+import (
+	"context"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/zoomconnect/zoomconnect/server/connection"
+	"github.com/zoomconnect/zoomconnect/server/errs"
+)
+
+// OAuthPages handles /oauth/zoom/install/{link} and /oauth/zoom/callback.
+type OAuthPages struct {
+	Connections *connection.Service
+	Logger      *slog.Logger
+}
+
+// Register adds the OAuth endpoints to mux.
+func (h *OAuthPages) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+connection.InstallPath+"{link}", h.install)
+	mux.HandleFunc("GET "+connection.CallbackPath, h.callback)
+}
+
+func (h *OAuthPages) install(w http.ResponseWriter, r *http.Request) {
+	target, err := h.Connections.BeginInstall(r.Context(), r.PathValue("link"))
+	if err != nil {
+		h.fail(w, r, "This install link does not work", err)
+		return
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+func (h *OAuthPages) callback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if zoomErr := q.Get("error"); zoomErr != "" {
+		err := h.Connections.Deny(r.Context(), q.Get("state"))
+		if e := errs.As(err); e != nil && e.Reason == connection.ReasonZoomAccessDenied {
+			h.Logger.InfoContext(r.Context(), "Zoom authorization declined", "zoom_error", zoomErr)
+		}
+		h.fail(w, r, "Zoom was not connected", err)
+		return
+	}
+	done, err := h.Connections.Complete(r.Context(), q.Get("state"), q.Get("code"))
+	if err != nil {
+		h.fail(w, r, "Zoom was not connected", err)
+		return
+	}
+	render(w, http.StatusOK, page{
+		Title: "Zoom is connected",
+		Lines: []string{
+			"Your scheduling organization " + done.OrgID + " is now connected to Zoom account " + done.ZoomAccountID + ".",
+			"Approved by Zoom admin " + done.InstallerEmail + ". Every member can now get Zoom meetings on their bookings; personal Zoom accounts stay as they are.",
+			"You can close this window.",
+		},
+		OK: true,
+	})
+}
+
+// fail renders the page for a failed step. Messages of *errs.Error are
+// written for people; anything else is logged and shown as a generic fault.
+func (h *OAuthPages) fail(w http.ResponseWriter, r *http.Request, title string, err error) {
+	e := errs.As(err)
+	if e == nil || e.Kind == errs.KindInternal || e.Kind == errs.KindUnavailable {
+		// r.Pattern, not the path: the path of an install link is a secret.
+		h.Logger.ErrorContext(r.Context(), "OAuth page failed", "route", r.Pattern, "error", err)
+	}
+	if e == nil {
+		if errs.IsContextError(err) {
+			e = errs.New(errs.KindUnavailable, "TIMEOUT", "This took too long. Please try again.")
+		} else {
+			e = errs.New(errs.KindInternal, "INTERNAL", "Something went wrong on our side. Please try again in a moment.")
+		}
+	}
+	render(w, httpStatus(e), page{Title: title, Lines: []string{e.Message}, Reason: e.Reason})
+}
+
+// httpStatus picks the page's status: 410 for links that worked once but no
+// longer do, otherwise the usual HTTP meaning of the error's kind.
+func httpStatus(e *errs.Error) int {
+	switch e.Reason {
+	case connection.ReasonInstallLinkExpired, connection.ReasonInstallLinkReplaced:
+		return http.StatusGone
+	case connection.ReasonZoomCodeExchangeFailed:
+		return http.StatusBadGateway
+	}
+	switch e.Kind {
+	case errs.KindInvalidArgument:
+		return http.StatusBadRequest
+	case errs.KindNotFound:
+		return http.StatusNotFound
+	case errs.KindPermissionDenied:
+		return http.StatusForbidden
+	case errs.KindFailedPrecondition:
+		return http.StatusConflict
+	case errs.KindUnavailable, errs.KindDeadlineExceeded:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+type page struct {
+	Title  string
+	Lines  []string
+	Reason string
+	OK     bool
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><title>{{.Title}} · zoomconnect</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.5}
+h1{color:{{if .OK}}#0b6b2b{{else}}#8a1c1c{{end}}}code{color:#555}</style></head>
+<body><h1>{{.Title}}</h1>{{range .Lines}}<p>{{.}}</p>{{end}}
+{{if .Reason}}<p><code>reason: {{.Reason}}</code></p>{{end}}</body></html>
+`))
+
+func render(w http.ResponseWriter, status int, p page) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	_ = pageTemplate.Execute(w, p)
+}
+
+// Probes serves /healthz (the process is up) and /readyz (it can serve:
+// the store answers).
+type Probes struct {
+	Ready func(ctx context.Context) error
+}
+
+// Register adds the probes to mux.
+func (p Probes) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeText(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := p.Ready(r.Context()); err != nil {
+			writeText(w, http.StatusServiceUnavailable, "not ready: store unavailable")
+			return
+		}
+		writeText(w, http.StatusOK, "ready")
+	})
+}
+
+func writeText(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(strings.TrimSpace(msg) + "\n"))
+}
