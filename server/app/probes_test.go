@@ -3,8 +3,13 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
+	"google.golang.org/grpc/codes"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -41,6 +46,47 @@ func TestHealthAndReflectionNeedNoToken(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: HTTP %d", path, resp.StatusCode)
+		}
+	}
+}
+
+// TestStoreOutage: with the store down the service says so (health
+// NOT_SERVING, /readyz 503) and callers get UNAVAILABLE with a reason, never
+// the store's error text.
+func TestStoreOutage(t *testing.T) {
+	redisSrv := redistest.StartStandalone(t)
+	h := newHarness(t, redisSrv.URL())
+	o := newOrg(h, t, grpcTransport{h}, "outage")
+	o.wantState(t, notConnected, noReason)
+
+	rdb := redis.NewClient(&redis.Options{Addr: redisSrv.Addr})
+	_ = rdb.Do(context.Background(), "SHUTDOWN", "NOSAVE").Err() // the connection drops: no answer
+	rdb.Close()
+
+	health := healthpb.NewHealthClient(h.conn)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{})
+		if err == nil && res.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health still %v, %v with the store down", res, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := http.Get(h.baseURL() + "/readyz")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz: HTTP %d with the store down", resp.StatusCode)
+	}
+	for _, tr := range transports(h) {
+		o := newOrg(h, t, tr, "outage")
+		_, err := o.get(t, o.mem)
+		wantCode(t, err, codes.Unavailable, "STORE_UNAVAILABLE")
+		if ae := err.(*apiError); strings.Contains(ae.msg, "127.0.0.1") || strings.Contains(ae.msg, "dial") {
+			t.Fatalf("the store's error leaked to the caller: %q", ae.msg)
 		}
 	}
 }

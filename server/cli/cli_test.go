@@ -139,3 +139,35 @@ func rest(t *testing.T, tok, method, rawURL string, out any) {
 		t.Fatal(err)
 	}
 }
+
+// The emulator runs on its own for people who want a Zoom stand-in.
+func TestZoomEmulatorCommand(t *testing.T) {
+	addr := webtest.FreeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	go func() {
+		exited <- cli.Main(ctx, []string{"zoom-emulator", "--addr", addr}, env(nil), &bytes.Buffer{}, &webtest.LogBuffer{})
+	}()
+	var resp *http.Response
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if resp, err = http.Get("http://" + addr + "/v2/users/me"); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Code int `json:"code"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || body.Code != 124 {
+		t.Fatalf("users/me without a token: HTTP %d, code %d; want Zoom's 401/124", resp.StatusCode, body.Code)
+	}
+	cancel()
+	if code := <-exited; code != 0 {
+		t.Fatalf("zoom-emulator exited %d", code)
+	}
+}
