@@ -21,6 +21,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/internal/clocktest"
 )
 
 var (
@@ -47,25 +48,7 @@ func mustRSA(bits int) *rsa.PrivateKey {
 	return k
 }
 
-// clock is a settable time source, safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: epoch} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clocktest.Clock { return clocktest.New(epoch) }
 
 // publicKeyPEM is rsaKey1's public key as an attacker would find it.
 func publicKeyPEM(t testing.TB) []byte {
@@ -195,7 +178,7 @@ func publicJWK(kid string, priv any) jose.JSONWebKey {
 	return k.Public()
 }
 
-func newJWKSVerifier(t testing.TB, url string, clk *clock, secret []byte) *Verifier {
+func newJWKSVerifier(t testing.TB, url string, clk *clocktest.Clock, secret []byte) *Verifier {
 	t.Helper()
 	v, err := NewVerifier(context.Background(), VerifierConfig{
 		JWKSURL: url, HS256Secret: secret, Now: clk.Now, Logger: quiet,

@@ -10,10 +10,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/zoomconnect/zoomconnect/server/internal/clocktest"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 )
 
@@ -35,29 +35,12 @@ func redirectFor(c Client) string {
 	return userRedirect
 }
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	t     *testing.T
 	emu   *Emulator
 	srv   *httptest.Server
 	base  string // srv.URL plus the mount prefix
-	clock *testClock
+	clock *clocktest.Clock
 	http  *http.Client // does not follow redirects
 	logs  *webtest.LogBuffer
 }
@@ -71,7 +54,7 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *env {
 // newEnvAt mounts the handler under prefix with http.StripPrefix.
 func newEnvAt(t *testing.T, prefix string, mutate ...func(*Config)) *env {
 	t.Helper()
-	clock := &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	logs := &webtest.LogBuffer{}
 	cfg := DevConfig(orgApp, userApp)
 	cfg.Now = clock.Now
