@@ -103,21 +103,143 @@ type OAuthState struct {
 	ExpiresAt      time.Time `json:"expires_at"`
 }
 
+// Member is the service's view of a member of a scheduling organization.
+type Member struct {
+	OrgID  string `json:"org_id"`
+	UserID string `json:"user_id"`
+	Email  string `json:"email,omitempty"`
+	Name   string `json:"name,omitempty"`
+	// Detached: the member removed the organization connection for
+	// themself (allowed only while the org's settings permit it).
+	Detached bool `json:"detached,omitempty"`
+	// Match is the member's Zoom user in the org's Zoom account, as last
+	// looked up; nil when never looked up (or invalidated).
+	Match     *ZoomMatch `json:"match,omitempty"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// ZoomMatch is the result of looking a member up (by email) in the org's
+// connected Zoom account.
+type ZoomMatch struct {
+	// ZoomAccountID is the account searched; a match for another account is stale.
+	ZoomAccountID string `json:"zoom_account_id"`
+	// NotInAccount: Zoom said the member has no user in that account.
+	NotInAccount bool      `json:"not_in_account,omitempty"`
+	ZoomUserID   string    `json:"zoom_user_id,omitempty"`
+	ZoomEmail    string    `json:"zoom_email,omitempty"`
+	CheckedAt    time.Time `json:"checked_at"`
+}
+
+// PersonalConnection is a member's own (user-managed) Zoom connection.
+type PersonalConnection struct {
+	OrgID         string          `json:"org_id"`
+	UserID        string          `json:"user_id"`
+	State         ConnectionState `json:"state"`
+	Reason        StateReason     `json:"reason,omitempty"`
+	ZoomAccountID string          `json:"zoom_account_id,omitempty"`
+	ZoomUserID    string          `json:"zoom_user_id,omitempty"`
+	ZoomEmail     string          `json:"zoom_email,omitempty"`
+	ConnectedAt   time.Time       `json:"connected_at,omitzero"`
+	SealedTokens  []byte          `json:"sealed_tokens,omitempty"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+}
+
+// OrgSettings are an organization's Zoom options.
+type OrgSettings struct {
+	AllowUsersToDetach  bool      `json:"allow_users_to_detach,omitempty"`
+	ZoomDefaultLocation bool      `json:"zoom_default_location,omitempty"`
+	AutoMeetingSummary  bool      `json:"auto_meeting_summary,omitempty"`
+	WaitingRoom         bool      `json:"waiting_room,omitempty"`
+	JoinBeforeHost      bool      `json:"join_before_host,omitempty"`
+	RequirePasscode     bool      `json:"require_passcode,omitempty"`
+	UpdatedAt           time.Time `json:"updated_at,omitzero"`
+}
+
+// ActivityRetention is how long activity entries are kept; the stores trim
+// older entries when they append.
+const ActivityRetention = 90 * 24 * time.Hour
+
+// ActivityEntry records one change in an org's Zoom setup.
+type ActivityEntry struct {
+	// ID is assigned by the store when the entry is appended: opaque,
+	// unique within the org, and ordered like Time.
+	ID      string            `json:"id,omitempty"`
+	Time    time.Time         `json:"time"`
+	Kind    string            `json:"kind"`
+	Actor   string            `json:"actor"`
+	UserID  string            `json:"user_id,omitempty"`
+	Details map[string]string `json:"details,omitempty"`
+}
+
+// UserRecords are one member's records.
+type UserRecords struct {
+	UserID string
+	// Member is nil for a user the service was never told about.
+	Member *Member
+	// Personal is nil when the user never connected a personal account.
+	Personal *PersonalConnection
+}
+
+// OrgSnapshot is what the resolver needs of one org, read at once.
+type OrgSnapshot struct {
+	// Connection and Settings are nil when absent.
+	Connection *OrgConnection
+	Settings   *OrgSettings
+	// Users holds one entry per requested user id, in request order.
+	Users []UserRecords
+}
+
+// OrgTx reads and writes the records of one org inside Store.Update. Reads
+// see the transaction's own writes. Getters return (nil, nil) for records
+// that do not exist; their results are private copies.
+type OrgTx interface {
+	OrgConnection() (*OrgConnection, error)
+	SetOrgConnection(c *OrgConnection)
+	Settings() (*OrgSettings, error)
+	SetSettings(s *OrgSettings)
+	Member(userID string) (*Member, error)
+	SetMember(m *Member)
+	DeleteMember(userID string)
+	Personal(userID string) (*PersonalConnection, error)
+	SetPersonal(p *PersonalConnection)
+	DeletePersonal(userID string)
+	// AppendActivity adds an entry (its ID is assigned on commit) and
+	// trims entries older than ActivityRetention.
+	AppendActivity(e ActivityEntry)
+}
+
 // Store is what zoomconnect persists. Every method is safe for concurrent
 // use, including from several processes sharing one backend.
 type Store interface {
-	// GetOrgConnection returns the org's connection or ErrNotFound.
-	GetOrgConnection(ctx context.Context, orgID string) (*OrgConnection, error)
+	// Update runs fn over the records of one org and commits its writes
+	// atomically with respect to every other writer of that org; nothing is
+	// written if fn returns an error, which Update returns as is. fn may
+	// run more than once (optimistic concurrency) and must have no side
+	// effects beyond the OrgTx. After a commit, every Subscribe callback
+	// (of every process sharing the backend) learns that the org changed.
+	Update(ctx context.Context, orgID string, fn func(tx OrgTx) error) error
 
-	// UpdateOrgConnection reads the org's connection (nil when there is
-	// none), calls mutate with a private copy, and stores what mutate
-	// returns, atomically with respect to every other writer of that org.
-	// mutate may run more than once (optimistic concurrency) and must have
-	// no side effects. An error from mutate aborts the update and is
-	// returned as is. The stored record is returned. If mutate returns
-	// (nil, nil), nothing is written and the current record (nil when there
-	// is none) is returned with a nil error.
-	UpdateOrgConnection(ctx context.Context, orgID string, mutate func(current *OrgConnection) (*OrgConnection, error)) (*OrgConnection, error)
+	// Snapshot reads the org connection, the settings and the records of
+	// userIDs (at most MaxSnapshotUsers) in one round trip.
+	Snapshot(ctx context.Context, orgID string, userIDs []string) (*OrgSnapshot, error)
+
+	// ListMembers returns up to limit members whose user id sorts after
+	// `after` ("" for the first page), in ascending user id order, with
+	// their personal connections.
+	ListMembers(ctx context.Context, orgID, after string, limit int) ([]UserRecords, error)
+
+	// ListActivity returns up to limit entries older than the entry with ID
+	// `before` ("" for the newest), newest first.
+	ListActivity(ctx context.Context, orgID, before string, limit int) ([]ActivityEntry, error)
+
+	// Subscribe calls onChange with the id of every org whose records
+	// change through Update, from any process sharing the backend. It
+	// returns once the subscription is in place (changes committed after
+	// that are delivered, typically within milliseconds) and delivers from
+	// a background goroutine until ctx ends. After a gap in delivery (for
+	// example a reconnect) it calls onChange with the empty string, meaning
+	// "anything may have changed". Callbacks must be quick.
+	Subscribe(ctx context.Context, onChange func(orgID string)) error
 
 	// PutOAuthState stores a state until st.ExpiresAt. A state that has
 	// already expired (including a zero ExpiresAt) is not stored.
@@ -132,4 +254,19 @@ type Store interface {
 
 	// Close releases the backend.
 	Close() error
+}
+
+// MaxSnapshotUsers bounds one Snapshot (the batch resolver's limit).
+const MaxSnapshotUsers = 100
+
+// GetOrgConnection returns the org's connection, or ErrNotFound.
+func GetOrgConnection(ctx context.Context, s Store, orgID string) (*OrgConnection, error) {
+	snap, err := s.Snapshot(ctx, orgID, nil)
+	if err != nil {
+		return nil, err
+	}
+	if snap.Connection == nil {
+		return nil, ErrNotFound
+	}
+	return snap.Connection, nil
 }
