@@ -109,6 +109,15 @@ func (p *Principal) RequireOrgAdmin(orgID string) error {
 	return nil
 }
 
+// RequireOrgAdminOrInternal allows an owner or admin of orgID, or an
+// internal service (reading settings that scheduling services act on).
+func (p *Principal) RequireOrgAdminOrInternal(orgID string) error {
+	if p != nil && p.Internal {
+		return nil
+	}
+	return p.RequireOrgAdmin(orgID)
+}
+
 // RequireInternal allows internal services only.
 func (p *Principal) RequireInternal() error {
 	if p == nil {

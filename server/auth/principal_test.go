@@ -39,6 +39,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			map[*Principal]string{owner: ok, admin: ok, member: ok, stranger: ReasonWrongOrg, internal: ok, nobody: ReasonTokenMissing}},
 		{"RequireOrgAdmin(org-1)", func(p *Principal) error { return p.RequireOrgAdmin("org-1") },
 			map[*Principal]string{owner: ok, admin: ok, member: ReasonRoleRequired, stranger: ReasonWrongOrg, internal: ReasonInternalNotAllowed, nobody: ReasonTokenMissing}},
+		{"RequireOrgAdminOrInternal(org-1)", func(p *Principal) error { return p.RequireOrgAdminOrInternal("org-1") },
+			map[*Principal]string{owner: ok, admin: ok, member: ReasonRoleRequired, stranger: ReasonWrongOrg, internal: ok, nobody: ReasonTokenMissing}},
 		{"RequireInternal", func(p *Principal) error { return p.RequireInternal() },
 			map[*Principal]string{owner: ReasonInternalOnly, admin: ReasonInternalOnly, member: ReasonInternalOnly, stranger: ReasonInternalOnly, internal: ok, nobody: ReasonTokenMissing}},
 		{"RequireSelf(org-1, user-1)", func(p *Principal) error { return p.RequireSelf("org-1", "user-1") },

@@ -52,15 +52,14 @@ func (h *OAuthPages) callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "Zoom was not connected", err)
 		return
 	}
-	render(w, http.StatusOK, page{
-		Title: "Zoom is connected",
-		Lines: []string{
-			"Your scheduling organization " + done.OrgID + " is now connected to Zoom account " + done.ZoomAccountID + ".",
-			"Approved by Zoom admin " + done.InstallerEmail + ". Every member can now get Zoom meetings on their bookings; personal Zoom accounts stay as they are.",
-			"You can close this window.",
-		},
-		OK: true,
-	})
+	lines := []string{
+		"Your scheduling organization " + done.OrgID + " is now connected to Zoom account " + done.ZoomAccountID + ".",
+		"Approved by Zoom admin " + done.ZoomEmail + ". Every member can now get Zoom meetings on their bookings; personal Zoom accounts stay as they are.",
+	}
+	if done.UserID != "" {
+		lines = []string{"Your personal Zoom account " + done.ZoomEmail + " is now connected. It takes precedence over your organization's Zoom connection for your bookings."}
+	}
+	render(w, http.StatusOK, page{Title: "Zoom is connected", Lines: append(lines, "You can close this window."), OK: true})
 }
 
 // fail renders the page for a failed step. Messages of *errs.Error are

@@ -139,8 +139,28 @@ func (c *Client) Exchange(ctx context.Context, a App, code, verifier string) (*T
 	if err != nil {
 		return nil, oauthError(err)
 	}
+	return tokensFrom(tok), nil
+}
+
+// Refresh trades a refresh token for a new pair. Zoom rotates refresh
+// tokens: the one passed in is dead once this returns successfully, so the
+// caller must store the new pair before using it.
+func (c *Client) Refresh(ctx context.Context, a App, refreshToken string) (*Tokens, error) {
+	ac, err := c.app(a)
+	if err != nil {
+		return nil, err
+	}
+	expired := &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}
+	tok, err := ac.oauth.TokenSource(c.oauthContext(ctx), expired).Token()
+	if err != nil {
+		return nil, oauthError(err)
+	}
+	return tokensFrom(tok), nil
+}
+
+func tokensFrom(tok *oauth2.Token) *Tokens {
 	scope, _ := tok.Extra("scope").(string)
-	return &Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry, Scope: scope}, nil
+	return &Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry, Scope: scope}
 }
 
 func (c *Client) oauthContext(ctx context.Context) context.Context {

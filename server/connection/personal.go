@@ -1,0 +1,94 @@
+package connection
+
+import (
+	"context"
+	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/zoom"
+)
+
+// StartPersonal returns where to send a member's browser to connect their
+// own Zoom account (the user-managed app), and when that attempt expires.
+func (s *Service) StartPersonal(ctx context.Context, orgID, userID string) (string, time.Time, error) {
+	if !s.cfg.Zoom.Configured(zoom.UserApp) {
+		return "", time.Time{}, errs.FailedPrecondition(ReasonZoomAppNotConfigured,
+			"the user-managed Zoom app is not configured on this server (ZOOM_USER_CLIENT_ID)")
+	}
+	expires := s.cfg.Now().Add(s.cfg.StateTTL)
+	url, err := s.newAuthorization(ctx, zoom.UserApp, store.OAuthState{
+		OrgID: orgID, Kind: stateKindPersonal, UserID: userID, ExpiresAt: expires,
+	})
+	return url, expires, err
+}
+
+// completePersonal stores the member's personal connection (any Zoom role
+// may connect), replacing and revoking an earlier one.
+func (s *Service) completePersonal(ctx context.Context, st *store.OAuthState, code, verifier string) (*Completion, error) {
+	tokens, me, err := s.exchange(ctx, zoom.UserApp, code, verifier)
+	if err != nil {
+		return nil, err
+	}
+	aad := personalTokenAAD(st.OrgID, st.UserID)
+	sealed, err := s.sealTokens(tokens, aad)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	var replaced []byte
+	err = s.cfg.Store.Update(ctx, st.OrgID, func(tx store.OrgTx) error {
+		old, err := tx.Personal(st.UserID)
+		if err != nil {
+			return err
+		}
+		replaced = nil
+		if old != nil {
+			replaced = old.SealedTokens
+		}
+		tx.SetPersonal(&store.PersonalConnection{
+			OrgID: st.OrgID, UserID: st.UserID, State: store.StateActive,
+			ZoomAccountID: me.AccountID, ZoomUserID: me.ID, ZoomEmail: me.Email,
+			ConnectedAt: now, SealedTokens: sealed, UpdatedAt: now,
+		})
+		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalConnected, Actor: st.UserID, UserID: st.UserID,
+			Details: map[string]string{"zoom_account_id": me.AccountID, "zoom_email": me.Email}})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if replaced != nil {
+		s.revokeSealedQuietly(ctx, zoom.UserApp, replaced, aad)
+	}
+	s.log.InfoContext(ctx, "personal Zoom account connected", "org_id", st.OrgID, "user_id", st.UserID, "zoom_user_id", me.ID)
+	return &Completion{OrgID: st.OrgID, UserID: st.UserID, ZoomAccountID: me.AccountID, ZoomEmail: me.Email}, nil
+}
+
+// DisconnectPersonal revokes (best effort) and deletes a member's personal
+// connection; the organization connection, if any, takes over.
+func (s *Service) DisconnectPersonal(ctx context.Context, orgID, userID, actor string) (*Setup, error) {
+	snap, err := s.cfg.Store.Snapshot(ctx, orgID, []string{userID})
+	if err != nil {
+		return nil, err
+	}
+	aad := personalTokenAAD(orgID, userID)
+	if p := snap.Users[0].Personal; p != nil && p.SealedTokens != nil {
+		s.revokeSealedQuietly(ctx, zoom.UserApp, p.SealedTokens, aad)
+	}
+	now := s.cfg.Now()
+	err = s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+		p, err := tx.Personal(userID)
+		if err != nil || p == nil {
+			return err
+		}
+		tx.DeletePersonal(userID)
+		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalDisconnected, Actor: actor, UserID: userID,
+			Details: map[string]string{"zoom_account_id": p.ZoomAccountID, "zoom_email": p.ZoomEmail}})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.UserSetup(ctx, orgID, userID)
+}
