@@ -23,6 +23,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
+	"github.com/zoomconnect/zoomconnect/server/store/cachestore"
 	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
 	"github.com/zoomconnect/zoomconnect/server/web"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
@@ -52,6 +53,9 @@ type App struct {
 	http      *http.Server
 	health    *health.Server
 	gatewayCC *grpc.ClientConn
+	// stopBackground ends work that lives as long as the app (the cache's
+	// change subscription).
+	stopBackground context.CancelFunc
 	// Emulator is the built-in Zoom emulator in dev mode, nil otherwise.
 	Emulator *zoomemu.Emulator
 	// PublicURL is the effective external base URL.
@@ -149,7 +153,25 @@ func (a *App) warnGenerated(variable, what string, created bool) {
 	a.log.Warn(what+" not configured: using ones generated in the data dir; set "+variable+" in production, identical on every replica", attrs...)
 }
 
+// openStore opens the configured backend behind the in-process cache that
+// keeps the resolver off the store; the cache follows changes made by every
+// replica through the backend's change notifications.
 func (a *App) openStore(ctx context.Context) (store.Store, error) {
+	backend, err := a.openBackend(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cached := cachestore.New(backend)
+	bg, stop := context.WithCancel(context.Background())
+	a.stopBackground = stop
+	if err := cached.Start(bg); err != nil {
+		_ = backend.Close()
+		return nil, fmt.Errorf("subscribing to store changes: %w", err)
+	}
+	return cached, nil
+}
+
+func (a *App) openBackend(ctx context.Context) (store.Store, error) {
 	if a.cfg.RedisURL != "" {
 		s, err := redisstore.New(ctx, a.cfg.RedisURL)
 		if err != nil {
@@ -346,6 +368,9 @@ func (a *App) shutdown() {
 
 // closeAll releases what New acquired; safe on a partly built App.
 func (a *App) closeAll() {
+	if a.stopBackground != nil {
+		a.stopBackground()
+	}
 	if a.gatewayCC != nil {
 		_ = a.gatewayCC.Close()
 	}

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -44,11 +45,24 @@ func (h *harness) rawStore(t *testing.T) [][]byte {
 	collect := func(ctx context.Context, c *redis.Client) error {
 		iter := c.Scan(ctx, 0, "*", 100).Iterator()
 		for iter.Next(ctx) {
-			v, err := c.Get(ctx, iter.Val()).Bytes() // every key is a string; DUMP would compress
+			key := iter.Val()
+			// Values as clients read them: DUMP would compress them.
+			var v any
+			var err error
+			switch c.Type(ctx, key).Val() {
+			case "string":
+				v, err = c.Get(ctx, key).Result()
+			case "zset":
+				v, err = c.ZRange(ctx, key, 0, -1).Result()
+			case "stream":
+				v, err = c.XRange(ctx, key, "-", "+").Result()
+			default:
+				v, err = c.Dump(ctx, key).Result()
+			}
 			if err != nil && err != redis.Nil {
 				return err
 			}
-			values = append(values, []byte(iter.Val()), v)
+			values = append(values, []byte(key), []byte(fmt.Sprint(v)))
 		}
 		return iter.Err()
 	}
@@ -103,7 +117,7 @@ func (h *harness) assertTokensDeleted(t *testing.T, orgID string) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rec, err := s.GetOrgConnection(context.Background(), orgID)
+	rec, err := store.GetOrgConnection(context.Background(), s, orgID)
 	if err != nil {
 		t.Fatal(err)
 	}

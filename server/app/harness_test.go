@@ -20,6 +20,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
+	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
@@ -30,6 +31,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 const (
@@ -112,6 +115,18 @@ func newHarness(t *testing.T, redisURL string, tweak ...func(*config.Config)) *h
 	h.start()
 	t.Cleanup(h.stop)
 	return h
+}
+
+// replica starts a second instance of the service on the same store and
+// Zoom, as a second replica behind a load balancer would be.
+func (h *harness) replica(t *testing.T) *harness {
+	t.Helper()
+	cfg := h.cfg
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
+	r := &harness{t: t, cfg: cfg, zoom: h.zoom, browser: webtest.NewBrowser(t)}
+	r.start()
+	t.Cleanup(r.stop)
+	return r
 }
 
 func (h *harness) start() {
@@ -258,37 +273,94 @@ type restTransport struct{ h *harness }
 
 func (restTransport) name() string { return "rest" }
 
-// restRoutes maps each RPC the scenarios use to its REST route.
-var restRoutes = map[string]struct{ verb, path string }{
-	"/zoomconnect.v1.ConnectionService/StartOrgConnection":      {"POST", "/v1/orgs/{org_id}/zoom:connect"},
-	"/zoomconnect.v1.ConnectionService/GetOrgConnection":        {"GET", "/v1/orgs/{org_id}/zoom"},
-	"/zoomconnect.v1.ConnectionService/DisconnectOrgConnection": {"POST", "/v1/orgs/{org_id}/zoom:disconnect"},
-	"/zoomconnect.v1.ConnectionService/GetEffectiveZoomAccount": {"GET", "/v1/orgs/{org_id}/users/{user_id}/zoom:effective"},
-	"/zoomconnect.v1.MeetingService/CreateMeeting":              {"POST", "/v1/orgs/{org_id}/meetings"},
+// restRoute reads an RPC's REST route from its google.api.http option, so
+// the REST transport follows the contract rather than a copy of it.
+func restRoute(t *testing.T, fullMethod string) (verb, path, body string) {
+	t.Helper()
+	name := strings.Replace(strings.TrimPrefix(fullMethod, "/"), "/", ".", 1)
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
+		t.Fatalf("unknown method %s: %v", fullMethod, err)
+	}
+	rule, _ := proto.GetExtension(d.(protoreflect.MethodDescriptor).Options(), annotations.E_Http).(*annotations.HttpRule)
+	switch p := rule.GetPattern().(type) {
+	case *annotations.HttpRule_Get:
+		return http.MethodGet, p.Get, rule.GetBody()
+	case *annotations.HttpRule_Post:
+		return http.MethodPost, p.Post, rule.GetBody()
+	case *annotations.HttpRule_Put:
+		return http.MethodPut, p.Put, rule.GetBody()
+	case *annotations.HttpRule_Patch:
+		return http.MethodPatch, p.Patch, rule.GetBody()
+	case *annotations.HttpRule_Delete:
+		return http.MethodDelete, p.Delete, rule.GetBody()
+	}
+	t.Fatalf("%s has no REST route", fullMethod)
+	return "", "", ""
+}
+
+// restRequest lays req out as grpc-gateway expects: path variables, the
+// body the route names, and every other set field as a query parameter.
+func restRequest(t *testing.T, req proto.Message, path, body string) (string, []byte) {
+	t.Helper()
+	msg := req.ProtoReflect()
+	fields := msg.Descriptor().Fields()
+	used := map[protoreflect.Name]bool{}
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if v := "{" + string(fd.Name()) + "}"; strings.Contains(path, v) {
+			path = strings.ReplaceAll(path, v, url.PathEscape(msg.Get(fd).String()))
+			used[fd.Name()] = true
+		}
+	}
+	var payload []byte
+	var err error
+	switch body {
+	case "":
+	case "*":
+		payload, err = protojson.Marshal(req)
+	default:
+		fd := fields.ByName(protoreflect.Name(body))
+		used[fd.Name()] = true
+		payload, err = protojson.Marshal(msg.Get(fd).Message().Interface())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := url.Values{}
+	if body != "*" {
+		msg.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case used[fd.Name()]:
+			case fd.IsList():
+				for i := range v.List().Len() {
+					query.Add(string(fd.Name()), v.List().Get(i).String())
+				}
+			case fd.Kind() == protoreflect.EnumKind:
+				query.Set(string(fd.Name()), string(fd.Enum().Values().ByNumber(v.Enum()).Name()))
+			case fd.Message() != nil && fd.Message().FullName() == "google.protobuf.FieldMask":
+				query.Set(string(fd.Name()), strings.Join(v.Message().Interface().(*fieldmaskpb.FieldMask).GetPaths(), ","))
+			default:
+				query.Set(string(fd.Name()), v.String())
+			}
+			return true
+		})
+	}
+	if len(query) > 0 {
+		path += "?" + query.Encode()
+	}
+	return path, payload
 }
 
 func (r restTransport) call(t *testing.T, tok, method string, req, resp proto.Message) error {
 	t.Helper()
-	route, ok := restRoutes[method]
-	if !ok {
-		t.Fatalf("no REST route for %s", method)
+	verb, path, body := restRoute(t, method)
+	path, payload := restRequest(t, req, path, body)
+	var reader io.Reader
+	if payload != nil {
+		reader = bytes.NewReader(payload)
 	}
-	fields := req.ProtoReflect()
-	path := route.path
-	for _, name := range []string{"org_id", "user_id"} {
-		if fd := fields.Descriptor().Fields().ByName(protoreflect.Name(name)); fd != nil {
-			path = strings.ReplaceAll(path, "{"+name+"}", url.PathEscape(fields.Get(fd).String()))
-		}
-	}
-	var body io.Reader
-	if route.verb != "GET" {
-		b, err := protojson.Marshal(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body = bytes.NewReader(b)
-	}
-	httpReq, err := http.NewRequest(route.verb, r.h.baseURL()+path, body)
+	httpReq, err := http.NewRequest(verb, r.h.baseURL()+path, reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +415,7 @@ func httpStatusOf(c codes.Code) int {
 
 func assertNoSecretsInJSON(t *testing.T, raw []byte) {
 	t.Helper()
-	for _, word := range []string{"token\"", "accessToken", "refreshToken", "secret"} {
+	for _, word := range []string{"accessToken", "refreshToken", "sealed", "secret", string(zoomTokenPrefix)} {
 		if bytes.Contains(bytes.ToLower(raw), bytes.ToLower([]byte(word))) {
 			t.Errorf("API answer mentions %q: %s", word, raw)
 		}

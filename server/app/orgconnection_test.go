@@ -311,8 +311,8 @@ func authorization(t *testing.T, o *org, h *harness) {
 	_, err = bad.get(t, internalToken(t))
 	wantCode(t, err, codes.InvalidArgument, "INVALID_ORG_ID")
 
-	err = o.tr.call(t, internalToken(t), zcv1.ConnectionService_GetEffectiveZoomAccount_FullMethodName,
-		&zcv1.GetEffectiveZoomAccountRequest{OrgId: o.id, UserId: "mia"}, &zcv1.GetEffectiveZoomAccountResponse{})
+	err = o.tr.call(t, o.owner, zcv1.ConnectionService_PreviewOrgDisconnect_FullMethodName,
+		&zcv1.PreviewOrgDisconnectRequest{OrgId: o.id}, &zcv1.PreviewOrgDisconnectResponse{})
 	wantCode(t, err, codes.Unimplemented, "")
 	err = o.tr.call(t, internalToken(t), zcv1.MeetingService_CreateMeeting_FullMethodName,
 		&zcv1.CreateMeetingRequest{OrgId: o.id, BookingId: "b1"}, &zcv1.CreateMeetingResponse{})

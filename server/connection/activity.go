@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 	"encoding/base64"
+	"regexp"
 
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/store"
@@ -27,6 +28,9 @@ const (
 	ActorZoom   = "zoom"
 	ActorSystem = "system"
 )
+
+// activityID is the shape of the IDs the stores give activity entries.
+var activityID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
 
 // Page sizes of list calls.
 const (
@@ -65,6 +69,9 @@ func (s *Service) ListActivity(ctx context.Context, orgID string, size int32, to
 	before, err := decodePageToken(token)
 	if err != nil {
 		return nil, "", err
+	}
+	if before != "" && !activityID.MatchString(before) {
+		return nil, "", errs.InvalidArgument("page_token", ReasonInvalidPageToken, "page_token is not one this service issued")
 	}
 	limit := pageSize(size)
 	entries, err := s.cfg.Store.ListActivity(ctx, orgID, before, limit)

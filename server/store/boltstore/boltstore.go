@@ -2,13 +2,30 @@
 // for a single zoomconnect process that needs no Redis. bbolt locks the file,
 // so two processes cannot share it.
 //
-// Values are JSON in two buckets: org connections keyed by org id, and OAuth
-// states keyed by (org id, IDHash). Every operation is one bbolt transaction,
-// so updates and takes are trivially atomic. Expired states are refused by
+// Values are JSON, one bucket per kind of record:
+//
+//	org_connections  <orgID>                    store.OrgConnection
+//	org_settings     <orgID>                    store.OrgSettings
+//	members          <orgID> NUL <userID>       store.Member
+//	personal         <orgID> NUL <userID>       store.PersonalConnection
+//	activity         <orgID> NUL <ms> <seq>     store.ActivityEntry (ID left out)
+//	oauth_states     <len(orgID)> <orgID> <IDHash>  store.OAuthState
+//
+// Org ids never contain NUL, so the records of one org are contiguous and
+// sorted by user id (ListMembers is a cursor walk), and activity keys (ms
+// and seq as 8-byte big-endian numbers, see backend.ActivityID) sort like
+// the entries' IDs. Activity older than store.ActivityRetention is trimmed
+// by every Update that appends.
+//
+// Every operation is one bbolt transaction: Update is one read-write
+// transaction, so it is atomic, sees its own writes, and runs fn exactly
+// once (bbolt has a single writer). Subscribe is an in-process fan-out, the
+// file being private to this process. Expired OAuth states are refused by
 // TakeOAuthState and deleted by a janitor goroutine that Close stops.
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -23,6 +40,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/store/internal/backend"
 )
 
 const (
@@ -34,17 +52,22 @@ const (
 )
 
 var (
-	connBucket  = []byte("org_connections")
-	stateBucket = []byte("oauth_states")
+	connBucket     = []byte("org_connections")
+	settingsBucket = []byte("org_settings")
+	memberBucket   = []byte("members")
+	personalBucket = []byte("personal")
+	activityBucket = []byte("activity")
+	stateBucket    = []byte("oauth_states")
 )
 
 // Store is a store.Store in a bbolt file.
 type Store struct {
-	db        *bolt.DB
-	stop      chan struct{} // closed by Close to stop the janitor
-	janitor   sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	db         *bolt.DB
+	hub        hub
+	stop       chan struct{} // closed by Close to stop the goroutines
+	goroutines sync.WaitGroup
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -64,7 +87,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{connBucket, stateBucket} {
+		for _, b := range [][]byte{connBucket, settingsBucket, memberBucket, personalBucket, activityBucket, stateBucket} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("create bucket %s: %w", b, err)
 			}
@@ -76,69 +99,168 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	s := &Store{db: db, stop: make(chan struct{})}
-	s.janitor.Go(s.sweepPeriodically)
+	s.goroutines.Go(s.sweepPeriodically)
 	return s, nil
 }
 
-// GetOrgConnection implements store.Store.
-func (s *Store) GetOrgConnection(ctx context.Context, orgID string) (*store.OrgConnection, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("boltstore: get org connection: %w", err)
-	}
-	tx, err := s.db.Begin(false)
-	if err != nil {
-		return nil, unavailable("get org connection", err)
-	}
-	defer tx.Rollback()
-	data := tx.Bucket(connBucket).Get([]byte(orgID))
-	if data == nil {
-		return nil, store.ErrNotFound
-	}
-	return decode[store.OrgConnection]("org connection", data)
-}
-
-// UpdateOrgConnection implements store.Store. mutate runs exactly once,
-// inside the write transaction.
-func (s *Store) UpdateOrgConnection(ctx context.Context, orgID string, mutate func(*store.OrgConnection) (*store.OrgConnection, error)) (*store.OrgConnection, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("boltstore: update org connection: %w", err)
+// Update implements store.Store. fn runs exactly once, inside the write
+// transaction.
+func (s *Store) Update(ctx context.Context, orgID string, fn func(store.OrgTx) error) error {
+	if err := begin(ctx, "update", orgID); err != nil {
+		return err
 	}
 	tx, err := s.db.Begin(true)
 	if err != nil {
-		return nil, unavailable("update org connection", err)
+		return unavailable("update", err)
 	}
 	defer tx.Rollback()
-	b := tx.Bucket(connBucket)
-	// current decodes afresh each time: mutate may change its copy.
-	current := func() (*store.OrgConnection, error) {
-		data := b.Get([]byte(orgID))
-		if data == nil {
-			return nil, nil
+	t := &orgTx{tx: tx, orgID: orgID}
+	err = fn(t)
+	t.done = true
+	switch {
+	case err != nil:
+		return err
+	case t.err != nil:
+		return t.err
+	case !t.wrote:
+		return nil
+	}
+	if t.appended {
+		if err := trimActivity(tx, orgID, time.Now()); err != nil {
+			return fmt.Errorf("boltstore: trim activity: %w", err)
 		}
-		return decode[store.OrgConnection]("org connection", data)
-	}
-	cur, err := current()
-	if err != nil {
-		return nil, err
-	}
-	next, err := mutate(cur)
-	if err != nil {
-		return nil, err
-	}
-	if next == nil {
-		return current()
-	}
-	data, err := json.Marshal(next)
-	if err != nil {
-		return nil, fmt.Errorf("boltstore: encode org connection: %w", err)
-	}
-	if err := b.Put([]byte(orgID), data); err != nil {
-		return nil, fmt.Errorf("boltstore: put org connection: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, unavailable("update org connection", err)
+		return unavailable("update", err)
 	}
-	return next, nil
+	s.hub.publish(orgID)
+	return nil
+}
+
+// Snapshot implements store.Store.
+func (s *Store) Snapshot(ctx context.Context, orgID string, userIDs []string) (*store.OrgSnapshot, error) {
+	if err := backend.CheckSnapshot(userIDs); err != nil {
+		return nil, err
+	}
+	if err := begin(ctx, "snapshot", orgID); err != nil {
+		return nil, err
+	}
+	snap := &store.OrgSnapshot{Users: make([]store.UserRecords, 0, len(userIDs))}
+	err := s.view("snapshot", func(tx *bolt.Tx) error {
+		var err error
+		if snap.Connection, err = get[store.OrgConnection](tx, connBucket, []byte(orgID)); err != nil {
+			return err
+		}
+		if snap.Settings, err = get[store.OrgSettings](tx, settingsBucket, []byte(orgID)); err != nil {
+			return err
+		}
+		for _, userID := range userIDs {
+			u, err := userRecords(tx, orgID, userID)
+			if err != nil {
+				return err
+			}
+			snap.Users = append(snap.Users, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// ListMembers implements store.Store.
+func (s *Store) ListMembers(ctx context.Context, orgID, after string, limit int) ([]store.UserRecords, error) {
+	if err := backend.CheckLimit(limit); err != nil {
+		return nil, err
+	}
+	if err := begin(ctx, "list members", orgID); err != nil {
+		return nil, err
+	}
+	var page []store.UserRecords
+	err := s.view("list members", func(tx *bolt.Tx) error {
+		prefix := orgPrefix(orgID)
+		c := tx.Bucket(memberBucket).Cursor()
+		k, v := c.Seek(userKey(orgID, after))
+		if after != "" && bytes.Equal(k, userKey(orgID, after)) {
+			k, v = c.Next()
+		}
+		for ; bytes.HasPrefix(k, prefix) && len(page) < limit; k, v = c.Next() {
+			m, err := backend.Decode[store.Member](where(memberBucket, k), v)
+			if err != nil {
+				return err
+			}
+			userID := string(k[len(prefix):])
+			p, err := get[store.PersonalConnection](tx, personalBucket, k)
+			if err != nil {
+				return err
+			}
+			page = append(page, store.UserRecords{UserID: userID, Member: m, Personal: p})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// ListActivity implements store.Store.
+func (s *Store) ListActivity(ctx context.Context, orgID, before string, limit int) ([]store.ActivityEntry, error) {
+	if err := backend.CheckLimit(limit); err != nil {
+		return nil, err
+	}
+	// The entries wanted sort before start.
+	start := orgEnd(orgID)
+	if before != "" {
+		id, err := backend.ParseActivityID(before)
+		if err != nil {
+			return nil, err
+		}
+		start = activityKey(orgID, id)
+	}
+	if err := begin(ctx, "list activity", orgID); err != nil {
+		return nil, err
+	}
+	var page []store.ActivityEntry
+	err := s.view("list activity", func(tx *bolt.Tx) error {
+		prefix := orgPrefix(orgID)
+		c := tx.Bucket(activityBucket).Cursor()
+		for k, v := lastBefore(c, start); bytes.HasPrefix(k, prefix) && len(page) < limit; k, v = c.Prev() {
+			e, err := decodeEntry(len(prefix), k, v)
+			if err != nil {
+				return err
+			}
+			page = append(page, *e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// Subscribe implements store.Store: the subscriber hears of the Updates of
+// this Store, the only writer of its file. Notifications are queued for
+// each subscriber and delivered by its own goroutine, in order, so a slow
+// callback delays no writer; a subscriber that falls far behind gets "" in
+// place of its backlog. Close ends every subscription.
+func (s *Store) Subscribe(ctx context.Context, onChange func(orgID string)) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("boltstore: subscribe: %w", err)
+	}
+	select {
+	case <-s.stop:
+		return unavailable("subscribe", bolterrors.ErrDatabaseNotOpen)
+	default:
+	}
+	sub := s.hub.add(onChange)
+	s.goroutines.Go(func() {
+		defer s.hub.remove(sub)
+		sub.deliver(ctx, s.stop)
+	})
+	return nil
 }
 
 // PutOAuthState implements store.Store.
@@ -183,7 +305,7 @@ func (s *Store) TakeOAuthState(ctx context.Context, orgID string, idHash []byte)
 	if data == nil {
 		return nil, store.ErrNotFound
 	}
-	st, err := decode[store.OAuthState]("oauth state", data)
+	st, err := backend.Decode[store.OAuthState](where(stateBucket, key), data)
 	if err != nil {
 		return nil, err
 	}
@@ -211,17 +333,28 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close implements store.Store: it stops the janitor and closes the file.
-// Later calls return the first call's result.
+// Close implements store.Store: it ends the subscriptions, stops the
+// janitor and closes the file. Later calls return the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
-		s.janitor.Wait()
+		s.goroutines.Wait()
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("boltstore: close: %w", err)
 		}
 	})
 	return s.closeErr
+}
+
+// view runs fn in a read-only transaction; errors of bbolt itself match
+// store.ErrUnavailable, those of fn (malformed data) are returned as is.
+func (s *Store) view(op string, fn func(*bolt.Tx) error) error {
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		return unavailable(op, err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
 }
 
 func (s *Store) sweepPeriodically() {
@@ -258,13 +391,53 @@ func (s *Store) sweep(now time.Time) error {
 		if err != nil {
 			return err
 		}
-		for _, k := range doomed {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteKeys(b, doomed)
 	})
+}
+
+// trimActivity deletes the org's entries older than the retention at now.
+func trimActivity(tx *bolt.Tx, orgID string, now time.Time) error {
+	b := tx.Bucket(activityBucket)
+	cutoff := activityKey(orgID, backend.ActivityCutoff(now))
+	var doomed [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(orgPrefix(orgID)); k != nil && bytes.Compare(k, cutoff) < 0; k, _ = c.Next() {
+		// Deleting under a cursor may make it skip keys: delete after.
+		doomed = append(doomed, k)
+	}
+	return deleteKeys(b, doomed)
+}
+
+func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// begin checks the arguments common to the org-scoped methods.
+func begin(ctx context.Context, op, orgID string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("boltstore: %s: %w", op, err)
+	}
+	if err := backend.CheckOrgID(orgID); err != nil {
+		return fmt.Errorf("boltstore: %s: %w", op, err)
+	}
+	return nil
+}
+
+// orgPrefix starts the keys of an org's users and activity; orgEnd sorts
+// after all of them.
+func orgPrefix(orgID string) []byte { return append([]byte(orgID), 0) }
+func orgEnd(orgID string) []byte    { return append([]byte(orgID), 1) }
+
+func userKey(orgID, userID string) []byte { return append(orgPrefix(orgID), userID...) }
+
+func activityKey(orgID string, id backend.ActivityID) []byte {
+	k := binary.BigEndian.AppendUint64(orgPrefix(orgID), id.Ms)
+	return binary.BigEndian.AppendUint64(k, id.Seq)
 }
 
 // stateKey is the org id, length-prefixed so that no (org id, IDHash) pair
@@ -279,11 +452,52 @@ func unavailable(op string, err error) error {
 	return fmt.Errorf("%w: boltstore: %s: %w", store.ErrUnavailable, op, err)
 }
 
-// decode parses a stored value; bad data is reported, never a panic.
-func decode[T any](what string, data []byte) (*T, error) {
-	v := new(T)
-	if err := json.Unmarshal(data, v); err != nil {
-		return nil, fmt.Errorf("boltstore: malformed %s in the database: %w", what, err)
+// where names a record in errors.
+func where(bucket, key []byte) string {
+	return fmt.Sprintf("boltstore: bucket %s, key %q", bucket, key)
+}
+
+// get returns the record at key, or nil when there is none.
+func get[T any](tx *bolt.Tx, bucket, key []byte) (*T, error) {
+	data := tx.Bucket(bucket).Get(key)
+	if data == nil {
+		return nil, nil
 	}
-	return v, nil
+	return backend.Decode[T](where(bucket, key), data)
+}
+
+func userRecords(tx *bolt.Tx, orgID, userID string) (store.UserRecords, error) {
+	key := userKey(orgID, userID)
+	m, err := get[store.Member](tx, memberBucket, key)
+	if err != nil {
+		return store.UserRecords{}, err
+	}
+	p, err := get[store.PersonalConnection](tx, personalBucket, key)
+	if err != nil {
+		return store.UserRecords{}, err
+	}
+	return store.UserRecords{UserID: userID, Member: m, Personal: p}, nil
+}
+
+// decodeEntry decodes the activity entry at k, after an org prefix of
+// prefixLen bytes, and gives it the ID that k holds.
+func decodeEntry(prefixLen int, k, v []byte) (*store.ActivityEntry, error) {
+	id, ok := keyActivityID(k[prefixLen:])
+	if !ok {
+		return nil, fmt.Errorf("%s: malformed key", where(activityBucket, k))
+	}
+	e, err := backend.Decode[store.ActivityEntry](where(activityBucket, k), v)
+	if err != nil {
+		return nil, err
+	}
+	e.ID = id.String()
+	return e, nil
+}
+
+// keyActivityID reads the ID encoded by activityKey after the org prefix.
+func keyActivityID(tail []byte) (backend.ActivityID, bool) {
+	if len(tail) != 16 {
+		return backend.ActivityID{}, false
+	}
+	return backend.ActivityID{Ms: binary.BigEndian.Uint64(tail), Seq: binary.BigEndian.Uint64(tail[8:])}, true
 }

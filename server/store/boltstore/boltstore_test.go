@@ -54,15 +54,23 @@ func TestRestartLosesNothing(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	ctx := t.Context()
-	want := &store.OrgConnection{
+	conn := &store.OrgConnection{
 		OrgID:        "org-1",
 		State:        store.StateActive,
 		ConnectedAt:  time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC),
 		SealedTokens: []byte{0, 1, 0xff},
 		UpdatedAt:    time.Date(2025, 1, 2, 3, 4, 5, 7, time.UTC),
 	}
-	if _, err := s.UpdateOrgConnection(ctx, want.OrgID, func(*store.OrgConnection) (*store.OrgConnection, error) { return want, nil }); err != nil {
-		t.Fatalf("UpdateOrgConnection: %v", err)
+	member := &store.Member{OrgID: "org-1", UserID: "user-1", Name: "Ann"}
+	entry := store.ActivityEntry{Time: time.Now().UTC(), Kind: "connected", Actor: "user-1"}
+	err = s.Update(ctx, "org-1", func(tx store.OrgTx) error {
+		tx.SetOrgConnection(conn)
+		tx.SetMember(member)
+		tx.AppendActivity(entry)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
 	}
 	st := &store.OAuthState{OrgID: "org-1", IDHash: []byte{1, 2}, Kind: "org", SealedVerifier: []byte{3}, ExpiresAt: time.Now().Add(time.Hour).UTC()}
 	if err := s.PutOAuthState(ctx, st); err != nil {
@@ -73,12 +81,19 @@ func TestRestartLosesNothing(t *testing.T) {
 	}
 
 	s = open(t, path)
-	got, err := s.GetOrgConnection(ctx, want.OrgID)
+	snap, err := s.Snapshot(ctx, "org-1", []string{"user-1"})
 	if err != nil {
-		t.Fatalf("GetOrgConnection after reopening: %v", err)
+		t.Fatalf("Snapshot after reopening: %v", err)
 	}
-	if got.State != want.State || !got.ConnectedAt.Equal(want.ConnectedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) || string(got.SealedTokens) != string(want.SealedTokens) {
-		t.Errorf("GetOrgConnection after reopening = %+v, want %+v", got, want)
+	if got := snap.Connection; got == nil || got.State != conn.State || !got.ConnectedAt.Equal(conn.ConnectedAt) || string(got.SealedTokens) != string(conn.SealedTokens) {
+		t.Errorf("connection after reopening = %+v, want %+v", got, conn)
+	}
+	if got := snap.Users[0].Member; got == nil || *got != *member {
+		t.Errorf("member after reopening = %+v, want %+v", got, member)
+	}
+	activity, err := s.ListActivity(ctx, "org-1", "", 10)
+	if err != nil || len(activity) != 1 || activity[0].Kind != entry.Kind || !activity[0].Time.Equal(entry.Time) {
+		t.Errorf("activity after reopening = %+v, %v; want %+v", activity, err, entry)
 	}
 	gotState, err := s.TakeOAuthState(ctx, st.OrgID, st.IDHash)
 	if err != nil {
@@ -117,10 +132,42 @@ func TestClosedStoreUnavailable(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if _, err := s.GetOrgConnection(t.Context(), "org-1"); !errors.Is(err, store.ErrUnavailable) {
-		t.Errorf("GetOrgConnection after Close: err = %v, want store.ErrUnavailable", err)
+	ctx := t.Context()
+	calls := map[string]func() error{
+		"Update":       func() error { return s.Update(ctx, "org-1", func(store.OrgTx) error { return nil }) },
+		"Snapshot":     func() error { _, err := s.Snapshot(ctx, "org-1", nil); return err },
+		"ListMembers":  func() error { _, err := s.ListMembers(ctx, "org-1", "", 10); return err },
+		"ListActivity": func() error { _, err := s.ListActivity(ctx, "org-1", "", 10); return err },
+		"Subscribe":    func() error { return s.Subscribe(ctx, func(string) {}) },
+		"Ping":         func() error { return s.Ping(ctx) },
 	}
-	if err := s.Ping(t.Context()); !errors.Is(err, store.ErrUnavailable) {
-		t.Errorf("Ping after Close: err = %v, want store.ErrUnavailable", err)
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s after Close: err = %v, want store.ErrUnavailable", name, err)
+		}
+	}
+}
+
+// TestOrgTxAfterUpdate: bbolt would crash on a transaction kept past its
+// Update; the store must fail instead.
+func TestOrgTxAfterUpdate(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "zoomconnect.db"))
+	var kept store.OrgTx
+	if err := s.Update(t.Context(), "org-1", func(tx store.OrgTx) error { kept = tx; return nil }); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if _, err := kept.OrgConnection(); err == nil {
+		t.Error("OrgConnection on an OrgTx kept past its Update succeeded")
+	}
+	kept.SetMember(&store.Member{UserID: "user-1"})
+	kept.AppendActivity(store.ActivityEntry{})
+	kept.DeletePersonal("user-1")
+}
+
+func TestOrgIDWithNUL(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "zoomconnect.db"))
+	err := s.Update(t.Context(), "org\x00evil", func(store.OrgTx) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "NUL") {
+		t.Errorf("Update of an org id with NUL: err = %v, want a rejection", err)
 	}
 }

@@ -3,17 +3,35 @@
 // zoomconnect replicas share their state.
 //
 // Keys: every key of one org carries the hash tag {org:<orgID>}, so that all
-// of them live in one cluster slot and a future multi-key operation on one
-// org stays possible in a cluster:
+// of them live in one cluster slot, where transactions and multi-key reads
+// over one org work (org ids with braces are refused):
 //
-//	zc:{org:<orgID>}:conn                  JSON store.OrgConnection
+//	zc:{org:<orgID>}:conn                   JSON store.OrgConnection
+//	zc:{org:<orgID>}:settings               JSON store.OrgSettings
+//	zc:{org:<orgID>}:member:<userID>        JSON store.Member
+//	zc:{org:<orgID>}:personal:<userID>      JSON store.PersonalConnection
+//	zc:{org:<orgID>}:members                sorted set of the member user ids, all of score 0
+//	zc:{org:<orgID>}:activity               stream of store.ActivityEntry
 //	zc:{org:<orgID>}:state:<hex of IDHash>  JSON store.OAuthState, expiring at ExpiresAt
 //
-// UpdateOrgConnection is optimistic (WATCH/MULTI/EXEC, retried with jittered
-// backoff); TakeOAuthState is a GETDEL, hence single use.
+// The members set mirrors the member records (Update changes both in one
+// transaction) so that ListMembers pages with ZRANGE BYLEX instead of
+// loading every member. An activity entry is a stream entry whose field
+// "entry" holds its JSON without the ID: the stream ID is the entry's ID.
+// Update chooses it explicitly ("<ms>-<seq>"): the entry's Time in Unix
+// milliseconds, unless the stream already has a later one (see
+// backend.NextActivityID), so that trimming with XADD MINID, which works on
+// stream IDs, removes the entries whose Time is older than
+// store.ActivityRetention. Every Update that changes an org publishes its
+// id on the channel zoomconnect:changes, in its transaction; Subscribe
+// listens to that channel.
+//
+// Update is optimistic (WATCH/MULTI/EXEC, retried with jittered backoff);
+// Snapshot is one MGET; TakeOAuthState is a GETDEL, hence single use.
 //
 // Failures of Redis itself match store.ErrUnavailable; those caused by the
 // caller's context match context.Canceled or context.DeadlineExceeded.
+// Malformed stored data is reported as such.
 package redisstore
 
 import (
@@ -22,11 +40,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/store/internal/backend"
 )
 
 const (
@@ -50,7 +70,8 @@ var _ store.Store = (*Store)(nil)
 type Option func(*Store)
 
 // WithClient makes the store use c instead of dialling a URL (New's rawURL
-// must then be empty). Close does not close c: its owner does.
+// must then be empty), for example a client with hooks in tests. Close does
+// not close c: its owner does.
 func WithClient(c redis.UniversalClient) Option {
 	return func(s *Store) { s.client = c }
 }
@@ -81,86 +102,160 @@ func New(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// GetOrgConnection implements store.Store.
-func (s *Store) GetOrgConnection(ctx context.Context, orgID string) (*store.OrgConnection, error) {
-	key := connKey(orgID)
-	data, err := s.client.Get(ctx, key).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, store.ErrNotFound
+// Update implements store.Store.
+func (s *Store) Update(ctx context.Context, orgID string, fn func(store.OrgTx) error) error {
+	if err := backend.CheckOrgID(orgID); err != nil {
+		return err
 	}
-	if err != nil {
-		return nil, redisErr(ctx, "get org connection", err)
-	}
-	return decode[store.OrgConnection](key, data)
-}
-
-// UpdateOrgConnection implements store.Store.
-func (s *Store) UpdateOrgConnection(ctx context.Context, orgID string, mutate func(*store.OrgConnection) (*store.OrgConnection, error)) (*store.OrgConnection, error) {
-	key := connKey(orgID)
 	for attempt := range maxUpdateAttempts {
 		if attempt > 0 {
 			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return nil, fmt.Errorf("redisstore: update org connection: %w", err)
+				return fmt.Errorf("redisstore: update: %w", err)
 			}
 		}
-		var result *store.OrgConnection
 		var abort error
-		err := s.client.Watch(ctx, func(tx *redis.Tx) error {
-			var err error
-			result, abort, err = updateTx(ctx, tx, key, mutate)
-			if abort != nil {
+		// The connection key is watched up front: a cluster client needs a
+		// key to pick the node. The others are watched as fn reads them.
+		err := s.client.Watch(ctx, func(rtx *redis.Tx) error {
+			t := newOrgTx(ctx, rtx, orgID)
+			if abort = fn(t); abort != nil {
 				return abort
 			}
-			return err
-		}, key)
+			if abort = t.err; abort != nil {
+				return abort
+			}
+			return t.commit()
+		}, connKey(orgID))
 		switch {
 		case abort != nil:
-			return nil, abort
+			return abort
 		case err == nil:
-			return result, nil
+			return nil
 		case !errors.Is(err, redis.TxFailedErr):
-			return nil, redisErr(ctx, "update org connection", err)
+			return redisErr(ctx, "update", err)
 		}
 	}
-	return nil, fmt.Errorf("redisstore: update org connection: %w (%d attempts)", store.ErrConflict, maxUpdateAttempts)
+	return fmt.Errorf("redisstore: update: %w (%d attempts)", store.ErrConflict, maxUpdateAttempts)
 }
 
-// updateTx is one optimistic attempt, inside WATCH. abort is an error from
-// mutate or bad stored data: returned as is, never retried. err is a Redis
-// error, redis.TxFailedErr when another writer changed the key meanwhile.
-func updateTx(ctx context.Context, tx *redis.Tx, key string, mutate func(*store.OrgConnection) (*store.OrgConnection, error)) (result *store.OrgConnection, abort, err error) {
-	data, err := tx.Get(ctx, key).Bytes()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, nil, err
+// Snapshot implements store.Store in one MGET, which works in a cluster
+// because all the keys of an org share a slot.
+func (s *Store) Snapshot(ctx context.Context, orgID string, userIDs []string) (*store.OrgSnapshot, error) {
+	if err := backend.CheckOrgID(orgID); err != nil {
+		return nil, err
 	}
-	// current decodes afresh each time: mutate may change its copy.
-	current := func() (*store.OrgConnection, error) {
-		if data == nil {
-			return nil, nil
-		}
-		return decode[store.OrgConnection](key, data)
+	if err := backend.CheckSnapshot(userIDs); err != nil {
+		return nil, err
 	}
-	cur, abort := current()
-	if abort != nil {
-		return nil, abort, nil
-	}
-	next, abort := mutate(cur)
-	if abort != nil {
-		return nil, abort, nil
-	}
-	if next == nil {
-		cur, abort = current()
-		return cur, abort, nil
-	}
-	newData, err := json.Marshal(next)
+	keys := make([]string, 0, 2+2*len(userIDs))
+	keys = append(keys, connKey(orgID), settingsKey(orgID))
+	keys = appendUserKeys(keys, orgID, userIDs)
+	vals, err := s.client.MGet(ctx, keys...).Result()
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: encode org connection: %w", err), nil
+		return nil, redisErr(ctx, "snapshot", err)
 	}
-	// EXEC fails with redis.TxFailedErr if the key changed since WATCH.
-	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		return p.Set(ctx, key, newData, 0).Err()
-	})
-	return next, nil, err
+	snap := &store.OrgSnapshot{}
+	if snap.Connection, err = decodeValue[store.OrgConnection](keys[0], vals[0]); err != nil {
+		return nil, err
+	}
+	if snap.Settings, err = decodeValue[store.OrgSettings](keys[1], vals[1]); err != nil {
+		return nil, err
+	}
+	if snap.Users, err = decodeUsers(userIDs, keys[2:], vals[2:]); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// ListMembers implements store.Store, usually in two round trips: the page
+// of the members set, then one MGET of the page's records.
+func (s *Store) ListMembers(ctx context.Context, orgID, after string, limit int) ([]store.UserRecords, error) {
+	if err := backend.CheckOrgID(orgID); err != nil {
+		return nil, err
+	}
+	if err := backend.CheckLimit(limit); err != nil {
+		return nil, err
+	}
+	var page []store.UserRecords
+	// A member deleted between the two round trips is left out; the next
+	// ones make up for it, since callers take a short page for the last.
+	for len(page) < limit {
+		users, more, err := s.listMembers(ctx, orgID, after, limit-len(page))
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if u.Member != nil {
+				page = append(page, u)
+			}
+		}
+		if !more {
+			break
+		}
+		after = users[len(users)-1].UserID
+	}
+	return page, nil
+}
+
+// listMembers reads the records of up to n user ids of the members set
+// after `after`; more reports whether the set may have others.
+func (s *Store) listMembers(ctx context.Context, orgID, after string, n int) (users []store.UserRecords, more bool, err error) {
+	start := "-"
+	if after != "" {
+		start = "(" + after
+	}
+	userIDs, err := s.client.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: membersKey(orgID), Start: start, Stop: "+", ByLex: true, Count: int64(n),
+	}).Result()
+	if err != nil {
+		return nil, false, redisErr(ctx, "list members", err)
+	}
+	if len(userIDs) == 0 {
+		return nil, false, nil
+	}
+	keys := appendUserKeys(nil, orgID, userIDs)
+	vals, err := s.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, false, redisErr(ctx, "list members", err)
+	}
+	users, err = decodeUsers(userIDs, keys, vals)
+	return users, len(userIDs) == n, err
+}
+
+// ListActivity implements store.Store with one XREVRANGE.
+func (s *Store) ListActivity(ctx context.Context, orgID, before string, limit int) ([]store.ActivityEntry, error) {
+	if err := backend.CheckOrgID(orgID); err != nil {
+		return nil, err
+	}
+	if err := backend.CheckLimit(limit); err != nil {
+		return nil, err
+	}
+	start := "+"
+	if before != "" {
+		// Redis would take other forms of IDs; the store hands out only this one.
+		id, err := backend.ParseActivityID(before)
+		if err != nil {
+			return nil, err
+		}
+		if id == (backend.ActivityID{}) {
+			return nil, nil // nothing is older, and Redis refuses "(0-0"
+		}
+		start = "(" + id.String()
+	}
+	key := activityKey(orgID)
+	msgs, err := s.client.XRevRangeN(ctx, key, start, "-", int64(limit)).Result()
+	if err != nil {
+		return nil, redisErr(ctx, "list activity", err)
+	}
+	page := make([]store.ActivityEntry, 0, len(msgs))
+	for _, msg := range msgs {
+		e, err := decodeEntry(key, msg)
+		if err != nil {
+			return nil, err
+		}
+		page = append(page, *e)
+	}
+	return page, nil
 }
 
 // PutOAuthState implements store.Store.
@@ -210,7 +305,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close implements store.Store. It leaves a client given by WithClient open.
+// Close implements store.Store. It leaves a client given by WithClient open
+// (and the subscriptions on it, which end with their contexts).
 func (s *Store) Close() error {
 	if !s.ownsClient {
 		return nil
@@ -233,16 +329,70 @@ func redisErr(ctx context.Context, op string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("redisstore: %s: %w", op, err)
 	}
+	if redis.HasErrorPrefix(err, "WRONGTYPE") {
+		// Redis is fine; the data is not.
+		return fmt.Errorf("redisstore: %s: malformed record: %w", op, err)
+	}
 	return fmt.Errorf("%w: redisstore: %s: %w", store.ErrUnavailable, op, err)
 }
 
-// decode parses a stored value; bad data is reported, never a panic.
-func decode[T any](key string, data []byte) (*T, error) {
-	v := new(T)
-	if err := json.Unmarshal(data, v); err != nil {
-		return nil, fmt.Errorf("redisstore: malformed value at key %q: %w", key, err)
+// appendUserKeys appends the member and personal keys of every user.
+func appendUserKeys(keys []string, orgID string, userIDs []string) []string {
+	for _, userID := range userIDs {
+		keys = append(keys, memberKey(orgID, userID), personalKey(orgID, userID))
 	}
-	return v, nil
+	return keys
+}
+
+// decodeUsers decodes the values of the keys of appendUserKeys.
+func decodeUsers(userIDs, keys []string, vals []any) ([]store.UserRecords, error) {
+	users := make([]store.UserRecords, len(userIDs))
+	for i, userID := range userIDs {
+		m, err := decodeValue[store.Member](keys[2*i], vals[2*i])
+		if err != nil {
+			return nil, err
+		}
+		p, err := decodeValue[store.PersonalConnection](keys[2*i+1], vals[2*i+1])
+		if err != nil {
+			return nil, err
+		}
+		users[i] = store.UserRecords{UserID: userID, Member: m, Personal: p}
+	}
+	return users, nil
+}
+
+// decodeValue decodes one value of an MGET: nil when the key is absent.
+func decodeValue[T any](key string, val any) (*T, error) {
+	switch v := val.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return decode[T](key, []byte(v))
+	default:
+		return nil, fmt.Errorf("%s: unexpected MGET value of type %T", at(key), val)
+	}
+}
+
+func decode[T any](key string, data []byte) (*T, error) {
+	return backend.Decode[T](at(key), data)
+}
+
+// at names a key in errors.
+func at(key string) string { return "redisstore: key " + strconv.Quote(key) }
+
+// decodeEntry decodes an entry of the activity stream at key.
+func decodeEntry(key string, msg redis.XMessage) (*store.ActivityEntry, error) {
+	where := at(key) + ", entry " + msg.ID
+	data, ok := msg.Values[entryField].(string)
+	if !ok {
+		return nil, fmt.Errorf("%s: malformed record: no field %q", where, entryField)
+	}
+	e, err := backend.Decode[store.ActivityEntry](where, []byte(data))
+	if err != nil {
+		return nil, err
+	}
+	e.ID = msg.ID
+	return e, nil
 }
 
 // backoff returns a random delay growing with attempt ("full jitter"), so

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,9 +19,9 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/store/storetest"
 )
 
-func newStore(t *testing.T, url string) *redisstore.Store {
+func newStore(t *testing.T, url string, opts ...redisstore.Option) *redisstore.Store {
 	t.Helper()
-	s, err := redisstore.New(t.Context(), url)
+	s, err := redisstore.New(t.Context(), url, opts...)
 	if err != nil {
 		t.Fatalf("New(%s): %v", url, err)
 	}
@@ -31,9 +33,49 @@ func newStore(t *testing.T, url string) *redisstore.Store {
 	return s
 }
 
+// orgID returns an org id unique to the test, for tests sharing a server.
+func orgID(t *testing.T) string {
+	return "org-" + strings.ReplaceAll(t.Name(), "/", "-") + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+}
+
+func update(t *testing.T, s store.Store, orgID string, fn func(store.OrgTx)) {
+	t.Helper()
+	if err := s.Update(t.Context(), orgID, func(tx store.OrgTx) error { fn(tx); return nil }); err != nil {
+		t.Fatalf("Update(%s): %v", orgID, err)
+	}
+}
+
+// TestStandalone runs everything that needs a standalone server on one.
+// The subtests after the conformance suite run one at a time: some of
+// them disturb the whole server.
 func TestStandalone(t *testing.T) {
 	srv := redistest.StartStandalone(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, srv.URL()) })
+	t.Run("Conformance", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, srv.URL()) })
+	})
+	t.Run("RoundTrips", func(t *testing.T) {
+		h := &roundTrips{}
+		c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+		defer c.Close()
+		c.AddHook(h)
+		testRoundTrips(t, c, h)
+	})
+	t.Run("WatchOnRead", func(t *testing.T) { testWatchOnRead(t, srv) })
+	t.Run("ListMembersFillsPages", func(t *testing.T) { testListMembersFillsPages(t, srv) })
+	t.Run("ListActivityBeforeZero", func(t *testing.T) {
+		s := newStore(t, srv.URL())
+		org := orgID(t)
+		update(t, s, org, func(tx store.OrgTx) { tx.AppendActivity(store.ActivityEntry{Time: time.Now()}) })
+		// The smallest ID there is: Redis cannot make it exclusive.
+		if page, err := s.ListActivity(t.Context(), org, "0-0", 10); err != nil || len(page) != 0 {
+			t.Errorf("ListActivity before 0-0 = %+v, %v; want none", page, err)
+		}
+	})
+	t.Run("Conflict", func(t *testing.T) { testConflict(t, srv) })
+	t.Run("DeadlineExceeded", func(t *testing.T) { testDeadlineExceeded(t, srv) })
+	t.Run("Malformed", func(t *testing.T) { testMalformed(t, srv) })
+	t.Run("Resubscribe", func(t *testing.T) { testResubscribe(t, srv) })
+	t.Run("WithClient", func(t *testing.T) { testWithClient(t, srv) })
 }
 
 func TestCluster(t *testing.T) {
@@ -41,12 +83,357 @@ func TestCluster(t *testing.T) {
 	t.Run("Conformance", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, c.URL()) })
 	})
-	t.Run("OneSlotPerOrg", func(t *testing.T) { testOneSlotPerOrg(t, c) })
+	t.Run("KeyScheme", func(t *testing.T) { testKeyScheme(t, c) })
+	t.Run("RoundTrips", func(t *testing.T) {
+		// Counted twice: the calls of the store, and the requests that
+		// reach the nodes (a call split or redirected would show there).
+		calls, requests := &roundTrips{}, &roundTrips{}
+		cc := redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: c.Addrs,
+			NewClient: func(o *redis.Options) *redis.Client {
+				nc := redis.NewClient(o)
+				nc.AddHook(requests)
+				return nc
+			},
+		})
+		defer cc.Close()
+		cc.AddHook(calls)
+		testRoundTrips(t, cc, calls, requests)
+	})
+	t.Run("SubscribeAcrossNodes", func(t *testing.T) { testSubscribeAcrossNodes(t, c) })
 }
 
-// testOneSlotPerOrg checks the documented key scheme on real data: all keys
-// of an org share a slot, and orgs spread over the cluster's masters.
-func testOneSlotPerOrg(t *testing.T, c *redistest.Cluster) {
+// roundTrips is a redis.Hook counting the requests of a client: one per
+// command, one per pipeline or transaction.
+type roundTrips struct{ n atomic.Int64 }
+
+func (h *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// testRoundTrips checks that a Snapshot of store.MaxSnapshotUsers users is
+// one round trip, and a page of ListMembers two, as counted by hooks on c.
+func testRoundTrips(t *testing.T, c redis.UniversalClient, hooks ...*roundTrips) {
+	s := newStore(t, "", redisstore.WithClient(c))
+	org := orgID(t)
+	userIDs := make([]string, store.MaxSnapshotUsers)
+	for i := range userIDs {
+		userIDs[i] = fmt.Sprintf("user-%03d", i)
+	}
+	update(t, s, org, func(tx store.OrgTx) {
+		tx.SetOrgConnection(&store.OrgConnection{OrgID: org, State: store.StateActive})
+		for _, u := range userIDs[:50] {
+			tx.SetMember(&store.Member{OrgID: org, UserID: u})
+			tx.SetPersonal(&store.PersonalConnection{OrgID: org, UserID: u})
+		}
+	})
+
+	measure := func(what string, want int64, call func() error) {
+		t.Helper()
+		for _, h := range hooks {
+			h.n.Store(0)
+		}
+		if err := call(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		for i, h := range hooks {
+			if n := h.n.Load(); n != want {
+				t.Errorf("%s: hook %d counted %d round trips, want %d", what, i, n, want)
+			}
+		}
+	}
+	measure("Snapshot of 100 users", 1, func() error {
+		snap, err := s.Snapshot(t.Context(), org, userIDs)
+		if err == nil && (snap.Connection == nil || snap.Users[49].Personal == nil || snap.Users[50].Member != nil) {
+			err = fmt.Errorf("wrong snapshot %+v", snap)
+		}
+		return err
+	})
+	measure("ListMembers", 2, func() error {
+		page, err := s.ListMembers(t.Context(), org, "", 100)
+		if err == nil && len(page) != 50 {
+			err = fmt.Errorf("%d members, want 50", len(page))
+		}
+		return err
+	})
+}
+
+// testWatchOnRead: a record that fn read and another writer changed before
+// the commit makes the attempt fail and fn run again.
+func testWatchOnRead(t *testing.T, srv *redistest.Server) {
+	s := newStore(t, srv.URL())
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	org := orgID(t)
+	update(t, s, org, func(tx store.OrgTx) { tx.SetMember(&store.Member{OrgID: org, UserID: "u", Name: "0"}) })
+	calls := 0
+	update(t, s, org, func(tx store.OrgTx) {
+		calls++
+		m, err := tx.Member("u")
+		if err != nil {
+			t.Fatalf("Member: %v", err)
+		}
+		if calls == 1 {
+			data := fmt.Sprintf(`{"org_id":%q,"user_id":"u","name":"other"}`, org)
+			if err := admin.Set(t.Context(), "zc:{org:"+org+"}:member:u", data, 0).Err(); err != nil {
+				t.Fatalf("SET: %v", err)
+			}
+		}
+		m.Name += "+1"
+		tx.SetMember(m)
+	})
+	snap, err := s.Snapshot(t.Context(), org, []string{"u"})
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	if got := snap.Users[0].Member.Name; calls != 2 || got != "other+1" {
+		t.Errorf("after a concurrent write: fn ran %d times, name %q; want 2 runs, other+1", calls, got)
+	}
+}
+
+// testListMembersFillsPages: a member deleted between the two round trips
+// of a page (here: its record gone, its id still in the set) is left out,
+// and the page still filled, since callers take a short page for the last.
+func testListMembersFillsPages(t *testing.T, srv *redistest.Server) {
+	s := newStore(t, srv.URL())
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	org := orgID(t)
+	update(t, s, org, func(tx store.OrgTx) {
+		for _, u := range []string{"a", "b", "c", "d"} {
+			tx.SetMember(&store.Member{OrgID: org, UserID: u})
+		}
+	})
+	if err := admin.Del(t.Context(), "zc:{org:"+org+"}:member:b").Err(); err != nil {
+		t.Fatalf("DEL: %v", err)
+	}
+	page, err := s.ListMembers(t.Context(), org, "", 2)
+	if err != nil {
+		t.Fatalf("ListMembers: %v", err)
+	}
+	var got []string
+	for _, u := range page {
+		got = append(got, u.UserID)
+	}
+	if strings.Join(got, ",") != "a,c" {
+		t.Errorf("ListMembers(limit 2) = %q, want a,c", got)
+	}
+}
+
+func testConflict(t *testing.T, srv *redistest.Server) {
+	s := newStore(t, srv.URL())
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	ctx := t.Context()
+	org := orgID(t)
+	// Another writer changes the connection during every attempt.
+	otherWriter := func() {
+		if err := admin.Set(ctx, "zc:{org:"+org+"}:conn", `{"org_id":"x"}`, 0).Err(); err != nil {
+			t.Fatalf("SET: %v", err)
+		}
+	}
+	calls := 0
+	err := s.Update(ctx, org, func(tx store.OrgTx) error {
+		calls++
+		if _, err := tx.OrgConnection(); err != nil {
+			return err
+		}
+		otherWriter()
+		tx.SetOrgConnection(&store.OrgConnection{OrgID: org})
+		return nil
+	})
+	if !errors.Is(err, store.ErrConflict) || calls < 2 {
+		t.Fatalf("Update against a writer that always wins = %v after %d attempts, want store.ErrConflict after several", err, calls)
+	}
+
+	// The retry backoff honours the context.
+	cctx, cancel := context.WithCancel(ctx)
+	err = s.Update(cctx, org, func(tx store.OrgTx) error {
+		cancel()
+		otherWriter()
+		tx.SetOrgConnection(&store.OrgConnection{OrgID: org})
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Update canceled between attempts: err = %v, want context.Canceled", err)
+	}
+}
+
+func testDeadlineExceeded(t *testing.T, srv *redistest.Server) {
+	s := newStore(t, srv.URL())
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	// A server that does not answer, so that only the deadline ends the call.
+	if err := admin.ClientPause(t.Context(), 300*time.Millisecond).Err(); err != nil {
+		t.Fatalf("CLIENT PAUSE: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err := s.Snapshot(ctx, orgID(t), nil)
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Snapshot past its deadline: err = %v, want only context.DeadlineExceeded", err)
+	}
+}
+
+// testMalformed: bad stored data is reported as such, never as an outage,
+// a missing record, or a panic.
+func testMalformed(t *testing.T, srv *redistest.Server) {
+	s := newStore(t, srv.URL())
+	ctx := t.Context()
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	// Each case spoils one key of its own org, then calls the store.
+	cases := map[string]struct {
+		spoil func(prefix string) error
+		call  func(org string) error
+	}{
+		"conn": {
+			spoil: func(p string) error { return admin.Set(ctx, p+":conn", "{not json", 0).Err() },
+			call:  func(org string) error { _, err := s.Snapshot(ctx, org, nil); return err },
+		},
+		"conn read by Update": {
+			spoil: func(p string) error { return admin.Set(ctx, p+":conn", "{not json", 0).Err() },
+			call: func(org string) error {
+				return s.Update(ctx, org, func(tx store.OrgTx) error { _, err := tx.OrgConnection(); return err })
+			},
+		},
+		"settings": {
+			spoil: func(p string) error { return admin.Set(ctx, p+":settings", "[]", 0).Err() },
+			call:  func(org string) error { _, err := s.Snapshot(ctx, org, nil); return err },
+		},
+		"member": {
+			spoil: func(p string) error { return admin.Set(ctx, p+":member:u", "nope", 0).Err() },
+			call:  func(org string) error { _, err := s.Snapshot(ctx, org, []string{"u"}); return err },
+		},
+		"member listed": {
+			spoil: func(p string) error {
+				return errors.Join(admin.Set(ctx, p+":member:u", "nope", 0).Err(), admin.ZAdd(ctx, p+":members", redis.Z{Member: "u"}).Err())
+			},
+			call: func(org string) error { _, err := s.ListMembers(ctx, org, "", 10); return err },
+		},
+		"personal read by Update": {
+			spoil: func(p string) error { return admin.Set(ctx, p+":personal:u", `{"state":1}`, 0).Err() },
+			call: func(org string) error {
+				return s.Update(ctx, org, func(tx store.OrgTx) error { _, err := tx.Personal("u"); return err })
+			},
+		},
+		"members set of the wrong type": {
+			spoil: func(p string) error { return admin.Set(ctx, p+":members", "x", 0).Err() },
+			call:  func(org string) error { _, err := s.ListMembers(ctx, org, "", 10); return err },
+		},
+		"activity entry": {
+			spoil: func(p string) error {
+				return admin.XAdd(ctx, &redis.XAddArgs{Stream: p + ":activity", Values: []string{"entry", "{"}}).Err()
+			},
+			call: func(org string) error { _, err := s.ListActivity(ctx, org, "", 10); return err },
+		},
+		"activity entry without its field": {
+			spoil: func(p string) error {
+				return admin.XAdd(ctx, &redis.XAddArgs{Stream: p + ":activity", Values: []string{"other", "{}"}}).Err()
+			},
+			call: func(org string) error { _, err := s.ListActivity(ctx, org, "", 10); return err },
+		},
+		"activity of the wrong type": {
+			spoil: func(p string) error { return admin.Set(ctx, p+":activity", "x", 0).Err() },
+			call: func(org string) error {
+				return s.Update(ctx, org, func(tx store.OrgTx) error {
+					tx.AppendActivity(store.ActivityEntry{Time: time.Now()})
+					return nil
+				})
+			},
+		},
+		"oauth state": {
+			spoil: func(p string) error { return admin.Set(ctx, p+":state:cafe", "{not json", 0).Err() },
+			call:  func(org string) error { _, err := s.TakeOAuthState(ctx, org, []byte{0xca, 0xfe}); return err },
+		},
+	}
+	i := 0
+	for name, tc := range cases {
+		i++
+		org := fmt.Sprintf("%s-%d", orgID(t), i)
+		if err := tc.spoil("zc:{org:" + org + "}"); err != nil {
+			t.Fatalf("%s: spoil: %v", name, err)
+		}
+		err := tc.call(org)
+		if err == nil || !strings.Contains(err.Error(), "malformed") || errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: err = %v, want a malformed-record error", name, err)
+		}
+	}
+}
+
+// testResubscribe: when the subscription's connection drops, go-redis
+// subscribes again, and the subscriber is told that it may have missed
+// changes; later changes reach it as before.
+func testResubscribe(t *testing.T, srv *redistest.Server) {
+	s := newStore(t, srv.URL())
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	org := orgID(t)
+	got := make(chan string, 16)
+	err := s.Subscribe(t.Context(), func(id string) {
+		if id == org || id == "" {
+			got <- id
+		}
+	})
+	if err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	if err := admin.ClientKillByFilter(t.Context(), "TYPE", "pubsub").Err(); err != nil {
+		t.Fatalf("CLIENT KILL TYPE pubsub: %v", err)
+	}
+	select {
+	case id := <-got:
+		if id != "" {
+			t.Fatalf("first notification after the drop = %q, want \"\"", id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal(`no "" notification within 5s of the subscription's connection dropping`)
+	}
+	update(t, s, org, func(tx store.OrgTx) { tx.SetSettings(&store.OrgSettings{WaitingRoom: true}) })
+	select {
+	case id := <-got:
+		if id != org {
+			t.Fatalf("notification after resubscribing = %q, want %q", id, org)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no notification of a change after resubscribing")
+	}
+}
+
+func testWithClient(t *testing.T, srv *redistest.Server) {
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer c.Close()
+	s, err := redisstore.New(t.Context(), "", redisstore.WithClient(c))
+	if err != nil {
+		t.Fatalf("New(WithClient): %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := c.Ping(t.Context()).Err(); err != nil {
+		t.Errorf("client given with WithClient unusable after Store.Close: %v", err)
+	}
+	if _, err := redisstore.New(t.Context(), srv.URL(), redisstore.WithClient(c)); err == nil {
+		t.Error("New accepted both a URL and WithClient")
+	}
+}
+
+// testKeyScheme checks the documented key scheme on real data: every key
+// of an org has the documented type and shares the org's slot, activity
+// stream IDs carry the entries' times, and orgs spread over the masters.
+func testKeyScheme(t *testing.T, c *redistest.Cluster) {
 	ctx := t.Context()
 	s := newStore(t, c.URL())
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs})
@@ -64,32 +451,52 @@ func testOneSlotPerOrg(t *testing.T, c *redistest.Cluster) {
 
 	slots, masters := map[int64]bool{}, map[string]bool{}
 	for i := range 30 {
-		orgID := fmt.Sprintf("org-slots-%d-%d", time.Now().UnixNano(), i)
-		conn := &store.OrgConnection{OrgID: orgID, State: store.StateActive}
-		if _, err := s.UpdateOrgConnection(ctx, orgID, func(*store.OrgConnection) (*store.OrgConnection, error) { return conn, nil }); err != nil {
-			t.Fatalf("UpdateOrgConnection: %v", err)
-		}
+		org := fmt.Sprintf("%s-%d", orgID(t), i)
+		entryTime := time.Now().Add(-time.Minute)
+		update(t, s, org, func(tx store.OrgTx) {
+			tx.SetOrgConnection(&store.OrgConnection{OrgID: org, State: store.StateActive})
+			tx.SetSettings(&store.OrgSettings{WaitingRoom: true})
+			tx.SetMember(&store.Member{OrgID: org, UserID: "user-1"})
+			tx.SetPersonal(&store.PersonalConnection{OrgID: org, UserID: "user-1"})
+			tx.AppendActivity(store.ActivityEntry{Time: entryTime, Kind: "k"})
+		})
 		idHash := []byte{byte(i), 0xab}
-		if err := s.PutOAuthState(ctx, &store.OAuthState{OrgID: orgID, IDHash: idHash, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		if err := s.PutOAuthState(ctx, &store.OAuthState{OrgID: org, IDHash: idHash, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatalf("PutOAuthState: %v", err)
 		}
-		keys := []string{
-			"zc:{org:" + orgID + "}:conn",
-			"zc:{org:" + orgID + "}:state:" + hex.EncodeToString(idHash),
+		p := "zc:{org:" + org + "}"
+		keys := map[string]string{
+			p + ":conn":            "string",
+			p + ":settings":        "string",
+			p + ":member:user-1":   "string",
+			p + ":personal:user-1": "string",
+			p + ":members":         "zset",
+			p + ":activity":        "stream",
+			p + ":state:" + hex.EncodeToString(idHash): "string",
 		}
 		var orgSlot int64 = -1
-		for _, key := range keys {
-			if n, err := cc.Exists(ctx, key).Result(); err != nil || n != 1 {
-				t.Fatalf("EXISTS %s = %d, %v; want 1", key, n, err)
+		for key, typ := range keys {
+			if got, err := cc.Type(ctx, key).Result(); err != nil || got != typ {
+				t.Fatalf("TYPE %s = %q, %v; want %s", key, got, err, typ)
 			}
 			slot, err := cc.ClusterKeySlot(ctx, key).Result()
 			if err != nil {
 				t.Fatalf("CLUSTER KEYSLOT %s: %v", key, err)
 			}
 			if orgSlot >= 0 && slot != orgSlot {
-				t.Errorf("org %s: key %s is in slot %d, its other keys in slot %d", orgID, key, slot, orgSlot)
+				t.Errorf("org %s: key %s is in slot %d, its other keys in slot %d", org, key, slot, orgSlot)
 			}
 			orgSlot = slot
+		}
+		if score, err := cc.ZScore(ctx, p+":members", "user-1").Result(); err != nil || score != 0 {
+			t.Errorf("ZSCORE of a member = %v, %v; want 0", score, err)
+		}
+		msgs, err := cc.XRange(ctx, p+":activity", "-", "+").Result()
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("XRANGE of the activity = %v, %v; want one entry", msgs, err)
+		}
+		if want := strconv.FormatInt(entryTime.UnixMilli(), 10) + "-0"; msgs[0].ID != want {
+			t.Errorf("activity stream ID = %s, want %s (the entry's time)", msgs[0].ID, want)
 		}
 		slots[orgSlot] = true
 		masters[slotMaster[orgSlot]] = true
@@ -99,17 +506,38 @@ func testOneSlotPerOrg(t *testing.T, c *redistest.Cluster) {
 	}
 }
 
+// testSubscribeAcrossNodes: a subscriber hears the changes written through
+// another client, for orgs on every master.
+func testSubscribeAcrossNodes(t *testing.T, c *redistest.Cluster) {
+	reader, writer := newStore(t, c.URL()), newStore(t, c.URL())
+	want := map[string]bool{}
+	for i := range 12 {
+		want[fmt.Sprintf("%s-%d", orgID(t), i)] = true
+	}
+	got := make(chan string, 64)
+	if err := reader.Subscribe(t.Context(), func(id string) { got <- id }); err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	for org := range want {
+		update(t, writer, org, func(tx store.OrgTx) { tx.SetSettings(&store.OrgSettings{}) })
+	}
+	deadline := time.After(time.Second)
+	for len(want) > 0 {
+		select {
+		case id := <-got:
+			delete(want, id)
+		case <-deadline:
+			t.Fatalf("no notification within 1s for %d orgs: %v", len(want), want)
+		}
+	}
+}
+
 func TestOutage(t *testing.T) {
 	srv := redistest.StartStandalone(t)
 	s := newStore(t, srv.URL()+"?max_retries=-1&dial_timeout=200ms")
 	ctx := t.Context()
-	orgID := "org-outage"
-	mutate := func(*store.OrgConnection) (*store.OrgConnection, error) {
-		return &store.OrgConnection{OrgID: orgID, State: store.StateActive}, nil
-	}
-	if _, err := s.UpdateOrgConnection(ctx, orgID, mutate); err != nil {
-		t.Fatalf("UpdateOrgConnection before the outage: %v", err)
-	}
+	org := "org-outage"
+	update(t, s, org, func(tx store.OrgTx) { tx.SetOrgConnection(&store.OrgConnection{OrgID: org}) })
 
 	admin := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
 	defer admin.Close()
@@ -120,12 +548,20 @@ func TestOutage(t *testing.T) {
 	}
 
 	calls := map[string]func() error{
-		"GetOrgConnection":    func() error { _, err := s.GetOrgConnection(ctx, orgID); return err },
-		"UpdateOrgConnection": func() error { _, err := s.UpdateOrgConnection(ctx, orgID, mutate); return err },
-		"PutOAuthState": func() error {
-			return s.PutOAuthState(ctx, &store.OAuthState{OrgID: orgID, IDHash: []byte{1}, ExpiresAt: time.Now().Add(time.Hour)})
+		"Update": func() error {
+			return s.Update(ctx, org, func(tx store.OrgTx) error {
+				tx.SetOrgConnection(&store.OrgConnection{OrgID: org})
+				return nil
+			})
 		},
-		"TakeOAuthState": func() error { _, err := s.TakeOAuthState(ctx, orgID, []byte{1}); return err },
+		"Snapshot":     func() error { _, err := s.Snapshot(ctx, org, []string{"u"}); return err },
+		"ListMembers":  func() error { _, err := s.ListMembers(ctx, org, "", 10); return err },
+		"ListActivity": func() error { _, err := s.ListActivity(ctx, org, "", 10); return err },
+		"Subscribe":    func() error { return s.Subscribe(ctx, func(string) {}) },
+		"PutOAuthState": func() error {
+			return s.PutOAuthState(ctx, &store.OAuthState{OrgID: org, IDHash: []byte{1}, ExpiresAt: time.Now().Add(time.Hour)})
+		},
+		"TakeOAuthState": func() error { _, err := s.TakeOAuthState(ctx, org, []byte{1}); return err },
 		"Ping":           func() error { return s.Ping(ctx) },
 		"New": func() error {
 			_, err := redisstore.New(ctx, srv.URL()+"?max_retries=-1")
@@ -144,102 +580,5 @@ func TestOutage(t *testing.T) {
 				t.Errorf("err = %v matches a context error", err)
 			}
 		})
-	}
-}
-
-func TestConflict(t *testing.T) {
-	srv := redistest.StartStandalone(t)
-	s := newStore(t, srv.URL())
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer admin.Close()
-	ctx := t.Context()
-	orgID := "org-conflict"
-	// Another writer changes the key during every attempt.
-	otherWriter := func() error {
-		return admin.Set(ctx, "zc:{org:"+orgID+"}:conn", `{"org_id":"org-conflict"}`, 0).Err()
-	}
-	calls := 0
-	_, err := s.UpdateOrgConnection(ctx, orgID, func(*store.OrgConnection) (*store.OrgConnection, error) {
-		calls++
-		return &store.OrgConnection{OrgID: orgID}, otherWriter()
-	})
-	if !errors.Is(err, store.ErrConflict) || calls < 2 {
-		t.Fatalf("UpdateOrgConnection against a writer that always wins = %v after %d attempts, want store.ErrConflict after several", err, calls)
-	}
-
-	// The retry backoff honours the context.
-	cctx, cancel := context.WithCancel(ctx)
-	_, err = s.UpdateOrgConnection(cctx, orgID, func(*store.OrgConnection) (*store.OrgConnection, error) {
-		cancel()
-		return &store.OrgConnection{OrgID: orgID}, otherWriter()
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("UpdateOrgConnection canceled between attempts: err = %v, want context.Canceled", err)
-	}
-}
-
-func TestDeadlineExceeded(t *testing.T) {
-	srv := redistest.StartStandalone(t)
-	s := newStore(t, srv.URL())
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer admin.Close()
-	// A server that does not answer, so that only the deadline ends the call.
-	if err := admin.ClientPause(t.Context(), time.Second).Err(); err != nil {
-		t.Fatalf("CLIENT PAUSE: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	_, err := s.GetOrgConnection(ctx, "org-deadline")
-	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, store.ErrUnavailable) {
-		t.Fatalf("GetOrgConnection past its deadline: err = %v, want only context.DeadlineExceeded", err)
-	}
-}
-
-func TestMalformedData(t *testing.T) {
-	srv := redistest.StartStandalone(t)
-	s := newStore(t, srv.URL())
-	ctx := t.Context()
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer admin.Close()
-	orgID := "org-malformed"
-	idHash := []byte{0xca, 0xfe}
-	for _, key := range []string{"zc:{org:" + orgID + "}:conn", "zc:{org:" + orgID + "}:state:cafe"} {
-		if err := admin.Set(ctx, key, "{not json", 0).Err(); err != nil {
-			t.Fatalf("SET %s: %v", key, err)
-		}
-	}
-	mutateCalled := false
-	_, errUpdate := s.UpdateOrgConnection(ctx, orgID, func(c *store.OrgConnection) (*store.OrgConnection, error) {
-		mutateCalled = true
-		return c, nil
-	})
-	_, errGet := s.GetOrgConnection(ctx, orgID)
-	_, errTake := s.TakeOAuthState(ctx, orgID, idHash)
-	for name, err := range map[string]error{"GetOrgConnection": errGet, "UpdateOrgConnection": errUpdate, "TakeOAuthState": errTake} {
-		if err == nil || !strings.Contains(err.Error(), "malformed") || errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrNotFound) {
-			t.Errorf("%s of malformed data: err = %v, want a malformed-value error", name, err)
-		}
-	}
-	if mutateCalled {
-		t.Error("UpdateOrgConnection called mutate with malformed data")
-	}
-}
-
-func TestWithClient(t *testing.T) {
-	srv := redistest.StartStandalone(t)
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer c.Close()
-	s, err := redisstore.New(t.Context(), "", redisstore.WithClient(c))
-	if err != nil {
-		t.Fatalf("New(WithClient): %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := c.Ping(t.Context()).Err(); err != nil {
-		t.Errorf("client given with WithClient unusable after Store.Close: %v", err)
-	}
-	if _, err := redisstore.New(t.Context(), srv.URL(), redisstore.WithClient(c)); err == nil {
-		t.Error("New accepted both a URL and WithClient")
 	}
 }

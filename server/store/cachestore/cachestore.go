@@ -1,0 +1,256 @@
+// Package cachestore is a store.Store decorator that keeps what Snapshot
+// read in process memory, so that the resolver, which calls Snapshot on
+// every request, usually costs no store round trip.
+//
+// Per org it caches the connection and settings, and per user their
+// records, each for a TTL at most. Entries are dropped as soon as the org
+// changes: Start subscribes to the inner store's change notifications (of
+// every replica sharing the backend), and Update through this Store drops
+// the org right after its commit, without waiting for the notification.
+// The TTL is only a safety net, for notifications lost while the
+// subscription is down; without a subscription (before Start, after its
+// context ends) nothing is cached. Memory is bounded by the number of orgs
+// and of users per org (see the options). Everything but Snapshot and
+// Update passes through.
+//
+// A Snapshot is served from memory only if the connection, the settings
+// and every requested user are cached and fresh; otherwise one inner
+// Snapshot of the whole request refreshes them. A notification arriving
+// while that Snapshot is in flight discards its result (see orgCache), so
+// data read before a change is never cached after the change is known.
+package cachestore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/store/internal/backend"
+)
+
+// Defaults of the options.
+const (
+	DefaultTTL            = 5 * time.Second
+	DefaultMaxOrgs        = 10_000
+	DefaultMaxUsersPerOrg = 1_000
+)
+
+// Store is a caching store.Store over another one.
+type Store struct {
+	inner          store.Store
+	ttl            time.Duration
+	maxOrgs        int
+	maxUsersPerOrg int
+
+	mu sync.Mutex
+	// subscriptions counts the Start calls whose context is alive: the
+	// cache is used only while notifications can reach it.
+	subscriptions int
+	orgs          map[string]*orgCache
+}
+
+var _ store.Store = (*Store)(nil)
+
+// orgCache is what is cached of one org. It is replaced, never emptied, when
+// the org changes: a Snapshot fills only the orgCache it started with, if
+// that is still the org's, so data fetched across a change is dropped. Its
+// identity is the org's generation.
+type orgCache struct {
+	conn     *store.OrgConnection
+	settings *store.OrgSettings
+	fetched  time.Time // of conn and settings; zero until then
+	users    map[string]userCache
+}
+
+type userCache struct {
+	records store.UserRecords
+	fetched time.Time
+}
+
+// Option configures New.
+type Option func(*Store)
+
+// WithTTL sets how long cached data may be served (DefaultTTL if not set);
+// zero disables the cache.
+func WithTTL(d time.Duration) Option { return func(s *Store) { s.ttl = d } }
+
+// WithMaxOrgs bounds the number of orgs cached (at least 1); beyond it,
+// arbitrary orgs are evicted.
+func WithMaxOrgs(n int) Option { return func(s *Store) { s.maxOrgs = max(n, 1) } }
+
+// WithMaxUsersPerOrg bounds the users cached per org (at least
+// store.MaxSnapshotUsers, so that a Snapshot fits); beyond it, arbitrary
+// users of the org are evicted.
+func WithMaxUsersPerOrg(n int) Option {
+	return func(s *Store) { s.maxUsersPerOrg = max(n, store.MaxSnapshotUsers) }
+}
+
+// New returns a Store over inner. It caches nothing until Start.
+func New(inner store.Store, opts ...Option) *Store {
+	s := &Store{
+		inner:          inner,
+		ttl:            DefaultTTL,
+		maxOrgs:        DefaultMaxOrgs,
+		maxUsersPerOrg: DefaultMaxUsersPerOrg,
+		orgs:           map[string]*orgCache{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Start subscribes to the inner store's notifications and turns the cache
+// on until ctx ends: without notifications, cached data could be stale for
+// a whole TTL.
+func (s *Store) Start(ctx context.Context) error {
+	if err := s.inner.Subscribe(ctx, s.invalidate); err != nil {
+		return fmt.Errorf("cachestore: start: %w", err)
+	}
+	s.setSubscribed(+1)
+	context.AfterFunc(ctx, func() { s.setSubscribed(-1) })
+	return nil
+}
+
+// setSubscribed counts a subscription in or out, dropping everything: data
+// fetched while no notification could arrive is not to be trusted.
+func (s *Store) setSubscribed(delta int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subscriptions += delta
+	clear(s.orgs)
+}
+
+// invalidate drops the cache of an org, or of all for "".
+func (s *Store) invalidate(orgID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if orgID == "" {
+		clear(s.orgs)
+		return
+	}
+	delete(s.orgs, orgID)
+}
+
+// Update implements store.Store. It drops the org's cache even when inner
+// reports a failure: the write may have landed all the same.
+func (s *Store) Update(ctx context.Context, orgID string, fn func(store.OrgTx) error) error {
+	defer s.invalidate(orgID)
+	return s.inner.Update(ctx, orgID, fn)
+}
+
+// Snapshot implements store.Store, from memory when it can.
+func (s *Store) Snapshot(ctx context.Context, orgID string, userIDs []string) (*store.OrgSnapshot, error) {
+	if err := backend.CheckSnapshot(userIDs); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("cachestore: snapshot: %w", err)
+	}
+	snap, c := s.lookup(orgID, userIDs)
+	if snap != nil {
+		return cloneSnapshot(snap), nil
+	}
+	snap, err := s.inner.Snapshot(ctx, orgID, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		s.fill(orgID, c, cloneSnapshot(snap))
+	}
+	return snap, nil
+}
+
+// lookup returns the cached snapshot (shared: the caller must clone it)
+// or, on a miss, the orgCache to fill; nil for both when not caching.
+func (s *Store) lookup(orgID string, userIDs []string) (*store.OrgSnapshot, *orgCache) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.subscriptions == 0 {
+		return nil, nil
+	}
+	c := s.orgs[orgID]
+	if c == nil {
+		if len(s.orgs) >= s.maxOrgs {
+			evictOne(s.orgs)
+		}
+		c = &orgCache{users: map[string]userCache{}}
+		s.orgs[orgID] = c
+	}
+	now := time.Now()
+	if !s.fresh(c.fetched, now) {
+		return nil, c
+	}
+	snap := &store.OrgSnapshot{Connection: c.conn, Settings: c.settings, Users: make([]store.UserRecords, len(userIDs))}
+	for i, userID := range userIDs {
+		u, ok := c.users[userID]
+		if !ok || !s.fresh(u.fetched, now) {
+			return nil, c
+		}
+		snap.Users[i] = u.records
+	}
+	return snap, nil
+}
+
+// fill caches snap (which the Store owns) in c, unless the org changed
+// since c was looked up.
+func (s *Store) fill(orgID string, c *orgCache, snap *store.OrgSnapshot) {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.orgs[orgID] != c {
+		return
+	}
+	c.conn, c.settings, c.fetched = snap.Connection, snap.Settings, now
+	for _, u := range snap.Users {
+		if _, ok := c.users[u.UserID]; !ok && len(c.users) >= s.maxUsersPerOrg {
+			evictOne(c.users)
+		}
+		c.users[u.UserID] = userCache{records: u, fetched: now}
+	}
+}
+
+func (s *Store) fresh(fetched, now time.Time) bool {
+	return !fetched.IsZero() && now.Sub(fetched) < s.ttl
+}
+
+// evictOne deletes an arbitrary entry: Go randomizes map iteration.
+func evictOne[V any](m map[string]V) {
+	for k := range m {
+		delete(m, k)
+		return
+	}
+}
+
+// ListMembers implements store.Store by passing through.
+func (s *Store) ListMembers(ctx context.Context, orgID, after string, limit int) ([]store.UserRecords, error) {
+	return s.inner.ListMembers(ctx, orgID, after, limit)
+}
+
+// ListActivity implements store.Store by passing through.
+func (s *Store) ListActivity(ctx context.Context, orgID, before string, limit int) ([]store.ActivityEntry, error) {
+	return s.inner.ListActivity(ctx, orgID, before, limit)
+}
+
+// Subscribe implements store.Store by passing through.
+func (s *Store) Subscribe(ctx context.Context, onChange func(orgID string)) error {
+	return s.inner.Subscribe(ctx, onChange)
+}
+
+// PutOAuthState implements store.Store by passing through.
+func (s *Store) PutOAuthState(ctx context.Context, st *store.OAuthState) error {
+	return s.inner.PutOAuthState(ctx, st)
+}
+
+// TakeOAuthState implements store.Store by passing through.
+func (s *Store) TakeOAuthState(ctx context.Context, orgID string, idHash []byte) (*store.OAuthState, error) {
+	return s.inner.TakeOAuthState(ctx, orgID, idHash)
+}
+
+// Ping implements store.Store by passing through.
+func (s *Store) Ping(ctx context.Context) error { return s.inner.Ping(ctx) }
+
+// Close implements store.Store: it closes the inner store.
+func (s *Store) Close() error { return s.inner.Close() }
