@@ -206,6 +206,58 @@ type OrgTx interface {
 	// AppendActivity adds an entry (its ID is assigned on commit) and
 	// trims entries older than ActivityRetention.
 	AppendActivity(e ActivityEntry)
+	// Meeting returns the meeting record of a booking. Meeting writes do
+	// not notify Subscribe callbacks: no Snapshot reads them.
+	Meeting(bookingID string) (*Meeting, error)
+	SetMeeting(m *Meeting)
+	DeleteMeeting(bookingID string)
+}
+
+// MeetingState is where the creation of a booking's Zoom meeting stands.
+type MeetingState string
+
+const (
+	// MeetingReserved: one caller holds the right to create the meeting
+	// (until ReservedUntil); every other caller waits for its result.
+	MeetingReserved MeetingState = "reserved"
+	// MeetingCreated: Zoom has the meeting and the record says which.
+	MeetingCreated MeetingState = "created"
+)
+
+// Meeting is the Zoom meeting of one booking, and the reservation that makes
+// its creation happen exactly once across replicas.
+type Meeting struct {
+	OrgID     string `json:"org_id"`
+	BookingID string `json:"booking_id"`
+	// RequestHash fingerprints the create request's meaningful fields: a
+	// retry with another fingerprint is a different request.
+	RequestHash   string       `json:"request_hash"`
+	State         MeetingState `json:"state"`
+	ReservedBy    string       `json:"reserved_by,omitempty"`
+	ReservedUntil time.Time    `json:"reserved_until,omitzero"`
+	// Uncertain: an earlier attempt may have created the meeting in Zoom
+	// without recording it; Zoom must be searched before creating again.
+	Uncertain bool `json:"uncertain,omitempty"`
+
+	UserID    string        `json:"user_id"`
+	Topic     string        `json:"topic,omitempty"`
+	StartTime time.Time     `json:"start_time,omitzero"`
+	Duration  time.Duration `json:"duration,omitempty"`
+	Timezone  string        `json:"timezone,omitempty"`
+	Agenda    string        `json:"agenda,omitempty"`
+
+	// Which connection created the meeting: its later changes use the
+	// same one, whatever the host's effective account has become.
+	Source        string `json:"source,omitempty"`
+	ZoomAccountID string `json:"zoom_account_id,omitempty"`
+	ZoomUserID    string `json:"zoom_user_id,omitempty"`
+	HostEmail     string `json:"host_email,omitempty"`
+	ZoomMeetingID int64  `json:"zoom_meeting_id,omitempty"`
+	JoinURL       string `json:"join_url,omitempty"`
+	Passcode      string `json:"passcode,omitempty"`
+
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Store is what zoomconnect persists. Every method is safe for concurrent
@@ -240,6 +292,18 @@ type Store interface {
 	// example a reconnect) it calls onChange with the empty string, meaning
 	// "anything may have changed". Callbacks must be quick.
 	Subscribe(ctx context.Context, onChange func(orgID string)) error
+
+	// GetMeeting returns a booking's meeting record, or ErrNotFound.
+	GetMeeting(ctx context.Context, orgID, bookingID string) (*Meeting, error)
+
+	// AcquireLease makes owner the holder of the org's lease `name` for ttl
+	// if it is free, expired, or already owner's (which extends it), and
+	// reports whether owner holds it. Leases keep one replica at a time on
+	// work such as refreshing a connection's token.
+	AcquireLease(ctx context.Context, orgID, name, owner string, ttl time.Duration) (bool, error)
+
+	// ReleaseLease frees the lease if owner holds it.
+	ReleaseLease(ctx context.Context, orgID, name, owner string) error
 
 	// PutOAuthState stores a state until st.ExpiresAt. A state that has
 	// already expired (including a zero ExpiresAt) is not stored.
