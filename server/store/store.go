@@ -267,8 +267,9 @@ type Store interface {
 	// atomically with respect to every other writer of that org; nothing is
 	// written if fn returns an error, which Update returns as is. fn may
 	// run more than once (optimistic concurrency) and must have no side
-	// effects beyond the OrgTx. After a commit, every Subscribe callback
-	// (of every process sharing the backend) learns that the org changed.
+	// effects beyond the OrgTx. After a commit that wrote anything but
+	// meetings, every Subscribe callback (of every process sharing the
+	// backend) learns that the org changed.
 	Update(ctx context.Context, orgID string, fn func(tx OrgTx) error) error
 
 	// Snapshot reads the org connection, the settings and the records of
@@ -297,9 +298,11 @@ type Store interface {
 	GetMeeting(ctx context.Context, orgID, bookingID string) (*Meeting, error)
 
 	// AcquireLease makes owner the holder of the org's lease `name` for ttl
-	// if it is free, expired, or already owner's (which extends it), and
-	// reports whether owner holds it. Leases keep one replica at a time on
-	// work such as refreshing a connection's token.
+	// (from now, also when owner already held it) if it is free, expired or
+	// owner's, and reports whether owner holds it. Leases keep one replica
+	// at a time on work such as refreshing a connection's token; they are
+	// not fencing tokens, so ttl must outlast the work, and the work should
+	// re-check what it changes inside an Update.
 	AcquireLease(ctx context.Context, orgID, name, owner string, ttl time.Duration) (bool, error)
 
 	// ReleaseLease frees the lease if owner holds it.

@@ -10,6 +10,8 @@
 //	personal         <orgID> NUL <userID>       store.PersonalConnection
 //	activity         <orgID> NUL <ms> <seq>     store.ActivityEntry (ID left out)
 //	oauth_states     <len(orgID)> <orgID> <IDHash>  store.OAuthState
+//	meetings         <orgID> NUL <bookingID>    store.Meeting
+//	leases           <orgID> NUL <name>         owner and expiry (see lease)
 //
 // Org ids never contain NUL, so the records of one org are contiguous and
 // sorted by user id (ListMembers is a cursor walk), and activity keys (ms
@@ -20,8 +22,10 @@
 // Every operation is one bbolt transaction: Update is one read-write
 // transaction, so it is atomic, sees its own writes, and runs fn exactly
 // once (bbolt has a single writer). Subscribe is an in-process fan-out, the
-// file being private to this process. Expired OAuth states are refused by
-// TakeOAuthState and deleted by a janitor goroutine that Close stops.
+// file being private to this process; an Update that writes only meetings
+// notifies nobody, since no Snapshot reads them. Expired OAuth states are
+// refused by TakeOAuthState, expired leases are free, and a janitor
+// goroutine that Close stops deletes both.
 package boltstore
 
 import (
@@ -58,6 +62,8 @@ var (
 	personalBucket = []byte("personal")
 	activityBucket = []byte("activity")
 	stateBucket    = []byte("oauth_states")
+	meetingBucket  = []byte("meetings")
+	leaseBucket    = []byte("leases")
 )
 
 // Store is a store.Store in a bbolt file.
@@ -87,7 +93,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{connBucket, settingsBucket, memberBucket, personalBucket, activityBucket, stateBucket} {
+		for _, b := range [][]byte{connBucket, settingsBucket, memberBucket, personalBucket, activityBucket, stateBucket, meetingBucket, leaseBucket} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("create bucket %s: %w", b, err)
 			}
@@ -122,7 +128,7 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(store.OrgTx) e
 		return err
 	case t.err != nil:
 		return t.err
-	case !t.wrote:
+	case !t.written:
 		return nil
 	}
 	if t.appended {
@@ -133,7 +139,9 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(store.OrgTx) e
 	if err := tx.Commit(); err != nil {
 		return unavailable("update", err)
 	}
-	s.hub.publish(orgID)
+	if t.changed {
+		s.hub.publish(orgID)
+	}
 	return nil
 }
 
@@ -263,6 +271,29 @@ func (s *Store) Subscribe(ctx context.Context, onChange func(orgID string)) erro
 	return nil
 }
 
+// GetMeeting implements store.Store.
+func (s *Store) GetMeeting(ctx context.Context, orgID, bookingID string) (*store.Meeting, error) {
+	if err := begin(ctx, "get meeting", orgID); err != nil {
+		return nil, err
+	}
+	if err := backend.CheckID("booking id", bookingID); err != nil {
+		return nil, fmt.Errorf("boltstore: get meeting: %w", err)
+	}
+	var m *store.Meeting
+	err := s.view("get meeting", func(tx *bolt.Tx) error {
+		var err error
+		m, err = get[store.Meeting](tx, meetingBucket, userKey(orgID, bookingID))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, store.ErrNotFound
+	}
+	return m, nil
+}
+
 // PutOAuthState implements store.Store.
 func (s *Store) PutOAuthState(ctx context.Context, st *store.OAuthState) error {
 	if err := ctx.Err(); err != nil {
@@ -372,26 +403,33 @@ func (s *Store) sweepPeriodically() {
 	}
 }
 
-// sweep deletes the OAuth states expired at now, and those that cannot be
-// decoded, which could never be taken either.
+// sweep deletes the OAuth states and the leases expired at now, and those
+// that cannot be decoded: a state that could never be taken, a lease that
+// could never be acquired again.
 func (s *Store) sweep(now time.Time) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(stateBucket)
-		var doomed [][]byte
-		err := b.ForEach(func(k, v []byte) error {
-			var st struct {
-				ExpiresAt time.Time `json:"expires_at"`
+		// Both kinds of records have an "expires_at".
+		for _, name := range [][]byte{stateBucket, leaseBucket} {
+			b := tx.Bucket(name)
+			var doomed [][]byte
+			err := b.ForEach(func(k, v []byte) error {
+				var r struct {
+					ExpiresAt time.Time `json:"expires_at"`
+				}
+				if json.Unmarshal(v, &r) != nil || !r.ExpiresAt.After(now) {
+					// A bucket must not change during ForEach: delete after.
+					doomed = append(doomed, k)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
-			if json.Unmarshal(v, &st) != nil || !st.ExpiresAt.After(now) {
-				// A bucket must not change during ForEach: delete after.
-				doomed = append(doomed, k)
+			if err := deleteKeys(b, doomed); err != nil {
+				return err
 			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
-		return deleteKeys(b, doomed)
+		return nil
 	})
 }
 
@@ -428,11 +466,13 @@ func begin(ctx context.Context, op, orgID string) error {
 	return nil
 }
 
-// orgPrefix starts the keys of an org's users and activity; orgEnd sorts
-// after all of them.
+// orgPrefix starts the keys of an org's users, activity, meetings and
+// leases; orgEnd sorts after all of them.
 func orgPrefix(orgID string) []byte { return append([]byte(orgID), 0) }
 func orgEnd(orgID string) []byte    { return append([]byte(orgID), 1) }
 
+// userKey is the key of a user's records; meetings (by booking id) and
+// leases (by name) have keys of the same form.
 func userKey(orgID, userID string) []byte { return append(orgPrefix(orgID), userID...) }
 
 func activityKey(orgID string, id backend.ActivityID) []byte {

@@ -62,15 +62,20 @@ func TestRestartLosesNothing(t *testing.T) {
 		UpdatedAt:    time.Date(2025, 1, 2, 3, 4, 5, 7, time.UTC),
 	}
 	member := &store.Member{OrgID: "org-1", UserID: "user-1", Name: "Ann"}
+	meeting := &store.Meeting{OrgID: "org-1", BookingID: "b-1", State: store.MeetingCreated, ZoomMeetingID: 85746123098}
 	entry := store.ActivityEntry{Time: time.Now().UTC(), Kind: "connected", Actor: "user-1"}
 	err = s.Update(ctx, "org-1", func(tx store.OrgTx) error {
 		tx.SetOrgConnection(conn)
 		tx.SetMember(member)
 		tx.AppendActivity(entry)
+		tx.SetMeeting(meeting)
 		return nil
 	})
 	if err != nil {
 		t.Fatalf("Update: %v", err)
+	}
+	if held, err := s.AcquireLease(ctx, "org-1", "refresh", "a", time.Hour); err != nil || !held {
+		t.Fatalf("AcquireLease = %v, %v; want it held", held, err)
 	}
 	st := &store.OAuthState{OrgID: "org-1", IDHash: []byte{1, 2}, Kind: "org", SealedVerifier: []byte{3}, ExpiresAt: time.Now().Add(time.Hour).UTC()}
 	if err := s.PutOAuthState(ctx, st); err != nil {
@@ -94,6 +99,12 @@ func TestRestartLosesNothing(t *testing.T) {
 	activity, err := s.ListActivity(ctx, "org-1", "", 10)
 	if err != nil || len(activity) != 1 || activity[0].Kind != entry.Kind || !activity[0].Time.Equal(entry.Time) {
 		t.Errorf("activity after reopening = %+v, %v; want %+v", activity, err, entry)
+	}
+	if got, err := s.GetMeeting(ctx, "org-1", "b-1"); err != nil || *got != *meeting {
+		t.Errorf("GetMeeting after reopening = %+v, %v; want %+v", got, err, meeting)
+	}
+	if held, err := s.AcquireLease(ctx, "org-1", "refresh", "b", time.Hour); err != nil || held {
+		t.Errorf("AcquireLease of a held lease after reopening = %v, %v; want it refused", held, err)
 	}
 	gotState, err := s.TakeOAuthState(ctx, st.OrgID, st.IDHash)
 	if err != nil {
@@ -140,6 +151,9 @@ func TestClosedStoreUnavailable(t *testing.T) {
 		"ListActivity": func() error { _, err := s.ListActivity(ctx, "org-1", "", 10); return err },
 		"Subscribe":    func() error { return s.Subscribe(ctx, func(string) {}) },
 		"Ping":         func() error { return s.Ping(ctx) },
+		"GetMeeting":   func() error { _, err := s.GetMeeting(ctx, "org-1", "b"); return err },
+		"AcquireLease": func() error { _, err := s.AcquireLease(ctx, "org-1", "l", "o", time.Minute); return err },
+		"ReleaseLease": func() error { return s.ReleaseLease(ctx, "org-1", "l", "o") },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, store.ErrUnavailable) {
@@ -159,9 +173,14 @@ func TestOrgTxAfterUpdate(t *testing.T) {
 	if _, err := kept.OrgConnection(); err == nil {
 		t.Error("OrgConnection on an OrgTx kept past its Update succeeded")
 	}
+	if _, err := kept.Meeting("b"); err == nil {
+		t.Error("Meeting on an OrgTx kept past its Update succeeded")
+	}
 	kept.SetMember(&store.Member{UserID: "user-1"})
 	kept.AppendActivity(store.ActivityEntry{})
 	kept.DeletePersonal("user-1")
+	kept.SetMeeting(&store.Meeting{BookingID: "b"})
+	kept.DeleteMeeting("b")
 }
 
 func TestOrgIDWithNUL(t *testing.T) {

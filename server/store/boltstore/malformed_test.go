@@ -48,6 +48,15 @@ func TestMalformed(t *testing.T) {
 			})
 		}},
 		"oauth state": {stateBucket, stateKey("org-8", []byte{1}), func() error { _, err := s.TakeOAuthState(ctx, "org-8", []byte{1}); return err }},
+		"meeting":     {meetingBucket, userKey("org-9", "b"), func() error { _, err := s.GetMeeting(ctx, "org-9", "b"); return err }},
+		"meeting read by Update": {meetingBucket, userKey("org-10", "b"), func() error {
+			return s.Update(ctx, "org-10", func(tx store.OrgTx) error { _, err := tx.Meeting("b"); return err })
+		}},
+		"lease": {leaseBucket, userKey("org-11", "l"), func() error {
+			_, err := s.AcquireLease(ctx, "org-11", "l", "o", time.Minute)
+			return err
+		}},
+		"lease released": {leaseBucket, userKey("org-12", "l"), func() error { return s.ReleaseLease(ctx, "org-12", "l", "o") }},
 	}
 	for name, tc := range cases {
 		err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(tc.bucket).Put(tc.key, []byte("{not json")) })

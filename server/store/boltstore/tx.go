@@ -21,7 +21,8 @@ var errTxDone = errors.New("boltstore: OrgTx used after its Update returned")
 type orgTx struct {
 	tx       *bolt.Tx
 	orgID    string
-	wrote    bool  // something was written: commit and notify
+	written  bool  // something was written: commit
+	changed  bool  // something but meetings was written: notify
 	appended bool  // activity was appended: trim it
 	done     bool  // Update returned
 	err      error // the first failed write, which Update returns
@@ -71,6 +72,34 @@ func (t *orgTx) SetPersonal(p *store.PersonalConnection) {
 
 func (t *orgTx) DeletePersonal(userID string) { t.delete(personalBucket, userKey(t.orgID, userID)) }
 
+func (t *orgTx) Meeting(bookingID string) (*store.Meeting, error) {
+	if err := backend.CheckID("booking id", bookingID); err != nil {
+		t.fail(err)
+		return nil, err
+	}
+	return txGet[store.Meeting](t, meetingBucket, userKey(t.orgID, bookingID))
+}
+
+func (t *orgTx) SetMeeting(m *store.Meeting) {
+	if m == nil {
+		t.fail(backend.NilRecord("SetMeeting"))
+		return
+	}
+	if err := backend.CheckID("booking id", m.BookingID); err != nil {
+		t.fail(fmt.Errorf("SetMeeting: %w", err))
+		return
+	}
+	txPut(t, "SetMeeting", meetingBucket, userKey(t.orgID, m.BookingID), m)
+}
+
+func (t *orgTx) DeleteMeeting(bookingID string) {
+	if err := backend.CheckID("booking id", bookingID); err != nil {
+		t.fail(fmt.Errorf("DeleteMeeting: %w", err))
+		return
+	}
+	t.delete(meetingBucket, userKey(t.orgID, bookingID))
+}
+
 // AppendActivity writes the entry under the ID that follows the org's
 // newest entry (see backend.NextActivityID); Update trims before commit.
 func (t *orgTx) AppendActivity(e store.ActivityEntry) {
@@ -105,7 +134,16 @@ func (t *orgTx) delete(bucket, key []byte) {
 		t.fail(fmt.Errorf("%s: delete: %w", where(bucket, key), err))
 		return
 	}
-	t.wrote = true
+	t.wrote(bucket)
+}
+
+// wrote records a write to bucket: Update commits, and notifies unless
+// only meetings were written, which no Snapshot reads.
+func (t *orgTx) wrote(bucket []byte) {
+	t.written = true
+	if !bytes.Equal(bucket, meetingBucket) {
+		t.changed = true
+	}
 }
 
 func txGet[T any](t *orgTx, bucket, key []byte) (*T, error) {
@@ -132,7 +170,7 @@ func txPut[T any](t *orgTx, setter string, bucket, key []byte, v *T) {
 		t.fail(fmt.Errorf("%s: %s: %w", where(bucket, key), setter, err))
 		return
 	}
-	t.wrote = true
+	t.wrote(bucket)
 }
 
 // lastBefore positions c on the last key before start.

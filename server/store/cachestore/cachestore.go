@@ -11,7 +11,16 @@
 // subscription is down; without a subscription (before Start, after its
 // context ends) nothing is cached. Memory is bounded by the number of orgs
 // and of users per org (see the options). Everything but Snapshot and
-// Update passes through.
+// Update passes through, meetings and leases included: they are never
+// cached.
+//
+// Meetings are no part of a Snapshot, and the backends notify nobody of an
+// Update that writes only meetings, so that other replicas keep their
+// caches across bookings. Update through this Store still drops the org
+// locally after every commit, meetings-only or not: telling the two apart
+// would mean wrapping every OrgTx method (and missing one added later would
+// serve this replica stale reads of its own writes), for the saving of one
+// Snapshot per booking on the replica that handled it.
 //
 // A Snapshot is served from memory only if the connection, the settings
 // and every requested user are cached and fresh; otherwise one inner
@@ -134,8 +143,10 @@ func (s *Store) invalidate(orgID string) {
 	delete(s.orgs, orgID)
 }
 
-// Update implements store.Store. It drops the org's cache even when inner
-// reports a failure: the write may have landed all the same.
+// Update implements store.Store. It drops the org's cache (this process's
+// only) after every Update, also when inner reports a failure: the write
+// may have landed all the same. Whether other replicas hear of the change
+// is inner's business (see the package comment on meetings).
 func (s *Store) Update(ctx context.Context, orgID string, fn func(store.OrgTx) error) error {
 	defer s.invalidate(orgID)
 	return s.inner.Update(ctx, orgID, fn)
@@ -237,6 +248,21 @@ func (s *Store) ListActivity(ctx context.Context, orgID, before string, limit in
 // Subscribe implements store.Store by passing through.
 func (s *Store) Subscribe(ctx context.Context, onChange func(orgID string)) error {
 	return s.inner.Subscribe(ctx, onChange)
+}
+
+// GetMeeting implements store.Store by passing through.
+func (s *Store) GetMeeting(ctx context.Context, orgID, bookingID string) (*store.Meeting, error) {
+	return s.inner.GetMeeting(ctx, orgID, bookingID)
+}
+
+// AcquireLease implements store.Store by passing through.
+func (s *Store) AcquireLease(ctx context.Context, orgID, name, owner string, ttl time.Duration) (bool, error) {
+	return s.inner.AcquireLease(ctx, orgID, name, owner, ttl)
+}
+
+// ReleaseLease implements store.Store by passing through.
+func (s *Store) ReleaseLease(ctx context.Context, orgID, name, owner string) error {
+	return s.inner.ReleaseLease(ctx, orgID, name, owner)
 }
 
 // PutOAuthState implements store.Store by passing through.

@@ -61,6 +61,38 @@ func TestRedis(t *testing.T) {
 		t.Parallel()
 		testReplicas(t, srv)
 	})
+	t.Run("MeetingsKeepReplicaCaches", func(t *testing.T) {
+		t.Parallel()
+		testMeetingsKeepReplicaCaches(t, srv)
+	})
+}
+
+// testMeetingsKeepReplicaCaches: a booking's meeting written through one
+// replica leaves the other replicas' caches alone (no Snapshot reads
+// meetings, and the backend notifies nobody of them).
+func testMeetingsKeepReplicaCaches(t *testing.T, srv *redistest.Server) {
+	const org = "org-meetings-keep-caches"
+	a := newCache(t, openRedis(t, srv.URL()), cachestore.WithTTL(time.Hour))
+	setName(t, a, org, "first")
+	spyB := &counting{Store: openRedis(t, srv.URL())}
+	b := newCache(t, spyB, cachestore.WithTTL(time.Hour))
+	memberName(t, b, org)
+
+	err := a.Update(t.Context(), org, func(tx store.OrgTx) error {
+		tx.SetMeeting(&store.Meeting{OrgID: org, BookingID: "booking-1", State: store.MeetingReserved})
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	time.Sleep(200 * time.Millisecond) // a notification would have come by now
+	memberName(t, b, org)
+	if n := spyB.snapshots.Load(); n != 1 {
+		t.Fatalf("B made %d inner Snapshots, want 1: a meeting written through A dropped B's cache", n)
+	}
+	if m, err := b.GetMeeting(t.Context(), org, "booking-1"); err != nil || m.State != store.MeetingReserved {
+		t.Fatalf("GetMeeting through B = %+v, %v; want the meeting written through A", m, err)
+	}
 }
 
 // testReplicas: two replicas, each with its cache over one Redis; a change

@@ -24,6 +24,12 @@ func activityKey(orgID string) string { return orgPrefix(orgID) + ":activity" }
 func memberKey(orgID, userID string) string   { return orgPrefix(orgID) + ":member:" + userID }
 func personalKey(orgID, userID string) string { return orgPrefix(orgID) + ":personal:" + userID }
 
+// meetingKey is the key of a booking's meeting; meetingKey(orgID, "") is
+// the prefix that tells meeting writes, which publish nothing, apart.
+func meetingKey(orgID, bookingID string) string { return orgPrefix(orgID) + ":meeting:" + bookingID }
+
+func leaseKey(orgID, name string) string { return orgPrefix(orgID) + ":lease:" + name }
+
 func stateKey(orgID string, idHash []byte) string {
 	return orgPrefix(orgID) + ":state:" + hex.EncodeToString(idHash)
 }

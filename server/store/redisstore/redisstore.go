@@ -13,6 +13,8 @@
 //	zc:{org:<orgID>}:members                sorted set of the member user ids, all of score 0
 //	zc:{org:<orgID>}:activity               stream of store.ActivityEntry
 //	zc:{org:<orgID>}:state:<hex of IDHash>  JSON store.OAuthState, expiring at ExpiresAt
+//	zc:{org:<orgID>}:meeting:<bookingID>    JSON store.Meeting
+//	zc:{org:<orgID>}:lease:<name>           the owner of the lease, expiring with it
 //
 // The members set mirrors the member records (Update changes both in one
 // transaction) so that ListMembers pages with ZRANGE BYLEX instead of
@@ -24,10 +26,13 @@
 // stream IDs, removes the entries whose Time is older than
 // store.ActivityRetention. Every Update that changes an org publishes its
 // id on the channel zoomconnect:changes, in its transaction; Subscribe
-// listens to that channel.
+// listens to that channel. An Update that writes only meetings publishes
+// nothing: no Snapshot reads them, and subscribers (the resolver caches of
+// every replica) would drop the org for nothing on every booking.
 //
 // Update is optimistic (WATCH/MULTI/EXEC, retried with jittered backoff);
 // Snapshot is one MGET; TakeOAuthState is a GETDEL, hence single use.
+// AcquireLease and ReleaseLease are one Lua script each (see lease.go).
 //
 // Failures of Redis itself match store.ErrUnavailable; those caused by the
 // caller's context match context.Canceled or context.DeadlineExceeded.
@@ -256,6 +261,25 @@ func (s *Store) ListActivity(ctx context.Context, orgID, before string, limit in
 		page = append(page, *e)
 	}
 	return page, nil
+}
+
+// GetMeeting implements store.Store with one GET.
+func (s *Store) GetMeeting(ctx context.Context, orgID, bookingID string) (*store.Meeting, error) {
+	if err := backend.CheckOrgID(orgID); err != nil {
+		return nil, err
+	}
+	if err := backend.CheckID("booking id", bookingID); err != nil {
+		return nil, err
+	}
+	key := meetingKey(orgID, bookingID)
+	data, err := s.client.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, redisErr(ctx, "get meeting", err)
+	}
+	return decode[store.Meeting](key, data)
 }
 
 // PutOAuthState implements store.Store.

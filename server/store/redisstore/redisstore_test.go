@@ -161,6 +161,23 @@ func testRoundTrips(t *testing.T, c redis.UniversalClient, hooks ...*roundTrips)
 		}
 		return err
 	})
+	update(t, s, org, func(tx store.OrgTx) { tx.SetMeeting(&store.Meeting{OrgID: org, BookingID: "b-1"}) })
+	measure("GetMeeting", 1, func() error { _, err := s.GetMeeting(t.Context(), org, "b-1"); return err })
+	// The first call of a script may load it (NOSCRIPT, then EVAL).
+	if _, err := s.AcquireLease(t.Context(), org, "warm-up", "o", time.Minute); err != nil {
+		t.Fatalf("AcquireLease: %v", err)
+	}
+	if err := s.ReleaseLease(t.Context(), org, "warm-up", "o"); err != nil {
+		t.Fatalf("ReleaseLease: %v", err)
+	}
+	measure("AcquireLease", 1, func() error {
+		held, err := s.AcquireLease(t.Context(), org, "lease", "o", time.Minute)
+		if err == nil && !held {
+			err = errors.New("a free lease was not acquired")
+		}
+		return err
+	})
+	measure("ReleaseLease", 1, func() error { return s.ReleaseLease(t.Context(), org, "lease", "o") })
 	measure("ListMembers", 2, func() error {
 		page, err := s.ListMembers(t.Context(), org, "", 100)
 		if err == nil && len(page) != 50 {
@@ -354,6 +371,24 @@ func testMalformed(t *testing.T, srv *redistest.Server) {
 				})
 			},
 		},
+		"meeting": {
+			spoil: func(p string) error { return admin.Set(ctx, p+":meeting:b", "{not json", 0).Err() },
+			call:  func(org string) error { _, err := s.GetMeeting(ctx, org, "b"); return err },
+		},
+		"meeting read by Update": {
+			spoil: func(p string) error { return admin.Set(ctx, p+":meeting:b", `{"zoom_meeting_id":"1"}`, 0).Err() },
+			call: func(org string) error {
+				return s.Update(ctx, org, func(tx store.OrgTx) error { _, err := tx.Meeting("b"); return err })
+			},
+		},
+		"lease of the wrong type": {
+			spoil: func(p string) error { return admin.HSet(ctx, p+":lease:l", "owner", "o").Err() },
+			call:  func(org string) error { _, err := s.AcquireLease(ctx, org, "l", "o", time.Minute); return err },
+		},
+		"lease of the wrong type released": {
+			spoil: func(p string) error { return admin.HSet(ctx, p+":lease:l", "owner", "o").Err() },
+			call:  func(org string) error { return s.ReleaseLease(ctx, org, "l", "o") },
+		},
 		"oauth state": {
 			spoil: func(p string) error { return admin.Set(ctx, p+":state:cafe", "{not json", 0).Err() },
 			call:  func(org string) error { _, err := s.TakeOAuthState(ctx, org, []byte{0xca, 0xfe}); return err },
@@ -459,7 +494,11 @@ func testKeyScheme(t *testing.T, c *redistest.Cluster) {
 			tx.SetMember(&store.Member{OrgID: org, UserID: "user-1"})
 			tx.SetPersonal(&store.PersonalConnection{OrgID: org, UserID: "user-1"})
 			tx.AppendActivity(store.ActivityEntry{Time: entryTime, Kind: "k"})
+			tx.SetMeeting(&store.Meeting{OrgID: org, BookingID: "booking-1"})
 		})
+		if held, err := s.AcquireLease(ctx, org, "refresh", "owner-1", time.Hour); err != nil || !held {
+			t.Fatalf("AcquireLease = %v, %v; want it held", held, err)
+		}
 		idHash := []byte{byte(i), 0xab}
 		if err := s.PutOAuthState(ctx, &store.OAuthState{OrgID: org, IDHash: idHash, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatalf("PutOAuthState: %v", err)
@@ -473,6 +512,8 @@ func testKeyScheme(t *testing.T, c *redistest.Cluster) {
 			p + ":members":         "zset",
 			p + ":activity":        "stream",
 			p + ":state:" + hex.EncodeToString(idHash): "string",
+			p + ":meeting:booking-1":                   "string",
+			p + ":lease:refresh":                       "string",
 		}
 		var orgSlot int64 = -1
 		for key, typ := range keys {
@@ -487,6 +528,12 @@ func testKeyScheme(t *testing.T, c *redistest.Cluster) {
 				t.Errorf("org %s: key %s is in slot %d, its other keys in slot %d", org, key, slot, orgSlot)
 			}
 			orgSlot = slot
+		}
+		if owner, err := cc.Get(ctx, p+":lease:refresh").Result(); err != nil || owner != "owner-1" {
+			t.Errorf("GET of a lease = %q, %v; want its owner", owner, err)
+		}
+		if ttl, err := cc.PTTL(ctx, p+":lease:refresh").Result(); err != nil || ttl <= 59*time.Minute || ttl > time.Hour {
+			t.Errorf("PTTL of a lease of an hour = %v, %v", ttl, err)
 		}
 		if score, err := cc.ZScore(ctx, p+":members", "user-1").Result(); err != nil || score != 0 {
 			t.Errorf("ZSCORE of a member = %v, %v; want 0", score, err)
@@ -563,6 +610,18 @@ func TestOutage(t *testing.T) {
 		},
 		"TakeOAuthState": func() error { _, err := s.TakeOAuthState(ctx, org, []byte{1}); return err },
 		"Ping":           func() error { return s.Ping(ctx) },
+		"Update of a meeting": func() error {
+			return s.Update(ctx, org, func(tx store.OrgTx) error {
+				tx.SetMeeting(&store.Meeting{OrgID: org, BookingID: "b"})
+				return nil
+			})
+		},
+		"GetMeeting": func() error { _, err := s.GetMeeting(ctx, org, "b"); return err },
+		"AcquireLease": func() error {
+			_, err := s.AcquireLease(ctx, org, "l", "o", time.Minute)
+			return err
+		},
+		"ReleaseLease": func() error { return s.ReleaseLease(ctx, org, "l", "o") },
 		"New": func() error {
 			_, err := redisstore.New(ctx, srv.URL()+"?max_retries=-1")
 			return err

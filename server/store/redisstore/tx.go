@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -95,6 +96,34 @@ func (t *orgTx) SetPersonal(p *store.PersonalConnection) {
 
 func (t *orgTx) DeletePersonal(userID string) { t.write[personalKey(t.orgID, userID)] = nil }
 
+func (t *orgTx) Meeting(bookingID string) (*store.Meeting, error) {
+	if err := backend.CheckID("booking id", bookingID); err != nil {
+		t.fail(err)
+		return nil, err
+	}
+	return txGet[store.Meeting](t, meetingKey(t.orgID, bookingID))
+}
+
+func (t *orgTx) SetMeeting(m *store.Meeting) {
+	if m == nil {
+		t.fail(backend.NilRecord("SetMeeting"))
+		return
+	}
+	if err := backend.CheckID("booking id", m.BookingID); err != nil {
+		t.fail(fmt.Errorf("SetMeeting: %w", err))
+		return
+	}
+	txSet(t, "SetMeeting", meetingKey(t.orgID, m.BookingID), m)
+}
+
+func (t *orgTx) DeleteMeeting(bookingID string) {
+	if err := backend.CheckID("booking id", bookingID); err != nil {
+		t.fail(fmt.Errorf("DeleteMeeting: %w", err))
+		return
+	}
+	t.write[meetingKey(t.orgID, bookingID)] = nil
+}
+
 func (t *orgTx) AppendActivity(e store.ActivityEntry) {
 	e.ID = "" // the stream ID holds it
 	data, err := json.Marshal(e)
@@ -142,8 +171,9 @@ func (t *orgTx) readErr(err error) error {
 	return err
 }
 
-// commit writes the buffered changes and announces them, in one MULTI/EXEC.
-// It returns redis.TxFailedErr if a watched key changed since it was read.
+// commit writes the buffered changes and announces them (unless they are
+// only meetings), in one MULTI/EXEC. It returns redis.TxFailedErr if a
+// watched key changed since it was read.
 func (t *orgTx) commit() error {
 	if len(t.write) == 0 && len(t.activity) == 0 {
 		return nil
@@ -178,10 +208,28 @@ func (t *orgTx) commit() error {
 				Values: []string{entryField, string(e.data)},
 			})
 		}
-		p.Publish(t.ctx, changesChannel, t.orgID)
+		if t.notifies() {
+			p.Publish(t.ctx, changesChannel, t.orgID)
+		}
 		return nil
 	})
 	return err
+}
+
+// notifies reports whether the buffered writes change what subscribers
+// care about: anything but meetings, which no Snapshot reads. The members
+// set changes only with member records, which are written too.
+func (t *orgTx) notifies() bool {
+	if len(t.activity) > 0 {
+		return true
+	}
+	meetings := meetingKey(t.orgID, "")
+	for key := range t.write {
+		if !strings.HasPrefix(key, meetings) {
+			return true
+		}
+	}
+	return false
 }
 
 // activityIDs chooses the stream IDs of the appended entries. It watches

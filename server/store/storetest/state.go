@@ -135,6 +135,9 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	orgID := newOrgID(t)
 	st := newState(orgID)
 	mustPutState(t, s, st)
+	if !acquire(t, s, orgID, "held", "b", leaseTTL) {
+		t.Fatal("a free lease was not acquired")
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	calls := map[string]func() error{
@@ -153,6 +156,18 @@ func testCanceledContext(t *testing.T, s store.Store) {
 		"PutOAuthState":    func() error { return s.PutOAuthState(ctx, newState(orgID)) },
 		"TakeOAuthState":   func() error { _, err := s.TakeOAuthState(ctx, orgID, st.IDHash); return err },
 		"Ping":             func() error { return s.Ping(ctx) },
+		"Update of a meeting": func() error {
+			return s.Update(ctx, orgID, func(tx store.OrgTx) error {
+				tx.SetMeeting(fullMeeting(orgID, "booking-1"))
+				return nil
+			})
+		},
+		"GetMeeting": func() error { _, err := s.GetMeeting(ctx, orgID, "booking-1"); return err },
+		"AcquireLease": func() error {
+			_, err := s.AcquireLease(ctx, orgID, "lease", "a", leaseTTL)
+			return err
+		},
+		"ReleaseLease": func() error { return s.ReleaseLease(ctx, orgID, "held", "b") },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, context.Canceled) {
@@ -165,5 +180,13 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	if e := allActivity(t, s, orgID, 10); len(e) != 0 {
 		t.Errorf("activity after a canceled Update: %+v", e)
 	}
+	_, err := s.GetMeeting(t.Context(), orgID, "booking-1")
+	wantNotFound(t, "GetMeeting after a canceled Update", err)
 	mustTakeState(t, s, st)
+	if !acquire(t, s, orgID, "lease", "b", leaseTTL) {
+		t.Error("a lease was taken by a canceled AcquireLease")
+	}
+	if acquire(t, s, orgID, "held", "c", leaseTTL) {
+		t.Error("a lease was freed by a canceled ReleaseLease")
+	}
 }

@@ -154,6 +154,7 @@ func testUpdateErrorAborts(t *testing.T, s store.Store) {
 			update(t, s, orgID, func(tx store.OrgTx) error {
 				setAll(tx, orgID, "user-a")
 				tx.AppendActivity(fullEntry(time.Now(), "kept"))
+				tx.SetMeeting(fullMeeting(orgID, "booking-kept"))
 				return nil
 			})
 		}
@@ -170,6 +171,8 @@ func testUpdateErrorAborts(t *testing.T, s store.Store) {
 			tx.DeleteMember("user-a")
 			tx.DeletePersonal("user-a")
 			tx.AppendActivity(fullEntry(time.Now(), "dropped"))
+			tx.SetMeeting(fullMeeting(orgID, "booking-dropped"))
+			tx.DeleteMeeting("booking-kept")
 			return errFn
 		})
 		if err != errFn { // "as is": not even wrapped
@@ -178,6 +181,21 @@ func testUpdateErrorAborts(t *testing.T, s store.Store) {
 		assertEqual(t, "Snapshot after an aborted Update", snapshot(t, s, orgID, "user-a", "user-b"), before)
 		assertEqual(t, "ListMembers after an aborted Update", allMembers(t, s, orgID, 10), membersBefore)
 		assertEqual(t, "ListActivity after an aborted Update", allActivity(t, s, orgID, 10), activityBefore)
+		_, err = s.GetMeeting(t.Context(), orgID, "booking-dropped")
+		wantNotFound(t, "GetMeeting of a meeting set by an aborted Update", err)
+		if existing {
+			assertEqual(t, "meeting deleted by an aborted Update", getMeeting(t, s, orgID, "booking-kept"), fullMeeting(orgID, "booking-kept"))
+		}
+		// Nor does an aborted Update of meetings only write anything.
+		err = s.Update(t.Context(), orgID, func(tx store.OrgTx) error {
+			tx.SetMeeting(fullMeeting(orgID, "booking-dropped"))
+			return errFn
+		})
+		if err != errFn {
+			t.Fatalf("existing=%v: meetings-only Update = %v, want fn's error as is", existing, err)
+		}
+		_, err = s.GetMeeting(t.Context(), orgID, "booking-dropped")
+		wantNotFound(t, "GetMeeting of a meeting set by an aborted meetings-only Update", err)
 	}
 }
 
@@ -190,6 +208,7 @@ func testUpdateSetNil(t *testing.T, s store.Store) {
 		"SetSettings":      func(tx store.OrgTx) { tx.SetSettings(nil) },
 		"SetMember":        func(tx store.OrgTx) { tx.SetMember(nil) },
 		"SetPersonal":      func(tx store.OrgTx) { tx.SetPersonal(nil) },
+		"SetMeeting":       func(tx store.OrgTx) { tx.SetMeeting(nil) },
 	} {
 		err := s.Update(t.Context(), orgID, func(tx store.OrgTx) error {
 			tx.SetSettings(fullSettings())

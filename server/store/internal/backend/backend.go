@@ -25,6 +25,40 @@ func CheckOrgID(orgID string) error {
 	return nil
 }
 
+// CheckID rejects an id that the key schemes cannot hold unambiguously
+// (a booking id, a lease name or owner; what names it in the error): an
+// empty one, almost surely a caller's bug, and one with NUL, which ends
+// ids in bbolt keys.
+func CheckID(what, id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("store: empty %s", what)
+	case strings.Contains(id, "\x00"):
+		return fmt.Errorf("store: %s %q contains NUL", what, id)
+	}
+	return nil
+}
+
+// CheckLease checks the arguments that name a lease and its owner.
+func CheckLease(orgID, name, owner string) error {
+	if err := CheckOrgID(orgID); err != nil {
+		return err
+	}
+	if err := CheckID("lease name", name); err != nil {
+		return err
+	}
+	return CheckID("lease owner", owner)
+}
+
+// CheckLeaseTTL rejects a lease duration that is not positive: a lease
+// that is over before it starts is a caller's bug.
+func CheckLeaseTTL(ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("store: lease ttl %v: want a positive duration", ttl)
+	}
+	return nil
+}
+
 // CheckSnapshot rejects a Snapshot request over store.MaxSnapshotUsers.
 func CheckSnapshot(userIDs []string) error {
 	if len(userIDs) > store.MaxSnapshotUsers {

@@ -41,3 +41,33 @@ func TestParseActivityID(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckID(t *testing.T) {
+	if err := CheckID("booking id", "booking-1:{x} é"); err != nil {
+		t.Errorf("CheckID of an ordinary id: %v", err)
+	}
+	for _, id := range []string{"", "a\x00b", "\x00"} {
+		if err := CheckID("booking id", id); err == nil {
+			t.Errorf("CheckID(%q) accepted it", id)
+		}
+	}
+}
+
+func TestCheckLease(t *testing.T) {
+	if err := CheckLease("org-1", "token-refresh", "replica-1"); err != nil {
+		t.Errorf("CheckLease of ordinary arguments: %v", err)
+	}
+	for _, args := range [][3]string{{"org{1}", "n", "o"}, {"org-1", "", "o"}, {"org-1", "n", ""}, {"org-1", "n\x00", "o"}, {"org-1", "n", "o\x00"}} {
+		if err := CheckLease(args[0], args[1], args[2]); err == nil {
+			t.Errorf("CheckLease(%q) accepted them", args)
+		}
+	}
+	if err := CheckLeaseTTL(time.Nanosecond); err != nil {
+		t.Errorf("CheckLeaseTTL(1ns): %v", err)
+	}
+	for _, ttl := range []time.Duration{0, -time.Second} {
+		if err := CheckLeaseTTL(ttl); err == nil {
+			t.Errorf("CheckLeaseTTL(%v) accepted it", ttl)
+		}
+	}
+}
