@@ -20,6 +20,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/connection"
+	"github.com/zoomconnect/zoomconnect/server/meeting"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
@@ -101,12 +102,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	if err != nil {
 		return nil, err
 	}
+	zoomClient := zoom.New(zoomCfg)
 	conns := connection.New(connection.Config{
-		Store: a.store, Keyring: keyring, Zoom: zoom.New(zoomCfg), PublicURL: a.PublicURL,
+		Store: a.store, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
 		InstallLinkTTL: cfg.InstallLinkTTL, StateTTL: cfg.OAuthStateTTL, Logger: log,
 	})
+	meetings := meeting.New(meeting.Config{Store: a.store, Connections: conns, Zoom: zoomClient, Logger: log})
 
-	a.buildGRPC(verifier, conns)
+	a.buildGRPC(verifier, conns, meetings)
 	if err := a.buildHTTP(ctx, conns); err != nil {
 		return nil, err
 	}
@@ -228,14 +231,14 @@ func publicMethod(fullMethod string) bool {
 		strings.HasPrefix(fullMethod, "/grpc.reflection.")
 }
 
-func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service) {
+func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service, meetings *meeting.Service) {
 	ic := api.Interceptors{Logger: a.log, DefaultTimeout: a.cfg.RequestTimeout}
 	a.grpc = grpc.NewServer(
 		grpc.ChainUnaryInterceptor(ic.Unary(), auth.UnaryServerInterceptor(v, publicMethod)),
 		grpc.ChainStreamInterceptor(ic.Stream(), auth.StreamServerInterceptor(v, publicMethod)),
 	)
 	zcv1.RegisterConnectionServiceServer(a.grpc, &api.ConnectionServer{Connections: conns})
-	zcv1.RegisterMeetingServiceServer(a.grpc, &api.MeetingServer{})
+	zcv1.RegisterMeetingServiceServer(a.grpc, &api.MeetingServer{Meetings: meetings})
 	a.health = health.NewServer()
 	a.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(a.grpc, a.health)

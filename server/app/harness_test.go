@@ -80,20 +80,35 @@ type harness struct {
 	browser *webtest.Browser
 }
 
+// option adjusts the service's or the Zoom emulator's configuration.
+type option func(*config.Config, *zoomemu.Config)
+
+func withService(f func(*config.Config)) option {
+	return func(c *config.Config, _ *zoomemu.Config) { f(c) }
+}
+
+func withZoom(f func(*zoomemu.Config)) option {
+	return func(_ *config.Config, z *zoomemu.Config) { f(z) }
+}
+
 // newHarness starts zoomconnect on redisURL (empty: the embedded store).
-func newHarness(t *testing.T, redisURL string, tweak ...func(*config.Config)) *harness {
+func newHarness(t *testing.T, redisURL string, opts ...option) *harness {
 	t.Helper()
-	emu, err := zoomemu.New(zoomemu.DevConfig(
+	zcfg := zoomemu.DevConfig(
 		zoomemu.Client{ID: orgClientID, Secret: orgClientSecret, AdminManaged: true},
 		zoomemu.Client{ID: userClientID, Secret: userSecret},
-	))
+	)
+	cfg := config.Defaults()
+	for _, o := range opts {
+		o(&cfg, &zcfg)
+	}
+	emu, err := zoomemu.New(zcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	zoomSrv := httptest.NewServer(emu.Handler())
 	t.Cleanup(zoomSrv.Close)
 
-	cfg := config.Defaults()
 	cfg.GRPCAddr = webtest.FreeAddr(t)
 	cfg.HTTPAddr = webtest.FreeAddr(t)
 	cfg.DataDir = t.TempDir()
@@ -105,9 +120,6 @@ func newHarness(t *testing.T, redisURL string, tweak ...func(*config.Config)) *h
 	cfg.ZoomUserApp = config.ZoomApp{ClientID: userClientID, ClientSecret: userSecret}
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.RedisURL = redisURL
-	for _, f := range tweak {
-		f(&cfg)
-	}
 	h := &harness{
 		t: t, cfg: cfg, zoom: emu,
 		browser: webtest.NewBrowser(t),
@@ -226,16 +238,11 @@ type apiError struct {
 	code   codes.Code
 	reason string
 	msg    string
+	// retry is the google.rpc.RetryInfo delay, if any.
+	retry time.Duration
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%s (%s): %s", e.code, e.reason, e.msg) }
-
-func reasonOf(details []*errdetails.ErrorInfo) string {
-	for _, d := range details {
-		return d.GetReason()
-	}
-	return ""
-}
 
 // transport performs API calls over gRPC or over the REST gateway; every
 // API scenario runs over both.
@@ -260,13 +267,16 @@ func (g grpcTransport) call(t *testing.T, tok, method string, req, resp proto.Me
 		return nil
 	}
 	st := status.Convert(err)
-	var infos []*errdetails.ErrorInfo
+	ae := &apiError{code: st.Code(), msg: st.Message()}
 	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			infos = append(infos, info)
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			ae.reason = d.GetReason()
+		case *errdetails.RetryInfo:
+			ae.retry = d.GetRetryDelay().AsDuration()
 		}
 	}
-	return &apiError{code: st.Code(), reason: reasonOf(infos), msg: st.Message()}
+	return ae
 }
 
 type restTransport struct{ h *harness }
@@ -388,14 +398,18 @@ func (r restTransport) call(t *testing.T, tok, method string, req, resp proto.Me
 	if want := httpStatusOf(codes.Code(st.GetCode())); res.StatusCode != want {
 		t.Errorf("%s: HTTP %d for gRPC code %s, want %d", method, res.StatusCode, codes.Code(st.GetCode()), want)
 	}
-	var infos []*errdetails.ErrorInfo
+	ae := &apiError{code: codes.Code(st.GetCode()), msg: st.GetMessage()}
 	for _, d := range st.GetDetails() {
 		var info errdetails.ErrorInfo
-		if d.UnmarshalTo(&info) == nil {
-			infos = append(infos, &info)
+		var retry errdetails.RetryInfo
+		switch {
+		case d.MessageIs(&info) && d.UnmarshalTo(&info) == nil:
+			ae.reason = info.GetReason()
+		case d.MessageIs(&retry) && d.UnmarshalTo(&retry) == nil:
+			ae.retry = retry.GetRetryDelay().AsDuration()
 		}
 	}
-	return &apiError{code: codes.Code(st.GetCode()), reason: reasonOf(infos), msg: st.GetMessage()}
+	return ae
 }
 
 // httpStatusOf is the mapping grpc-gateway documents for its default error
@@ -409,6 +423,9 @@ func httpStatusOf(c codes.Code) int {
 		codes.FailedPrecondition: http.StatusBadRequest,
 		codes.Unimplemented:      http.StatusNotImplemented,
 		codes.Unavailable:        http.StatusServiceUnavailable,
+		codes.AlreadyExists:      http.StatusConflict,
+		codes.ResourceExhausted:  http.StatusTooManyRequests,
+		codes.DeadlineExceeded:   http.StatusGatewayTimeout,
 		codes.Internal:           http.StatusInternalServerError,
 	}[c]
 }

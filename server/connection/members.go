@@ -105,7 +105,7 @@ func (s *Service) matchMember(ctx context.Context, orgID, userID string) {
 		if !s.matchStale(m, snap.Connection) {
 			return nil, nil
 		}
-		token, err := s.orgAccessToken(ctx, orgID)
+		token, err := s.AccessToken(ctx, ConnRef{OrgID: orgID}, "")
 		if err != nil {
 			s.log.WarnContext(ctx, "cannot look up member in Zoom", "org_id", orgID, "user_id", userID, "error", err)
 			return nil, err

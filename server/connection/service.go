@@ -36,6 +36,9 @@ const (
 	ReasonTooManyUsers           = "TOO_MANY_USERS"
 	ReasonInvalidPageToken       = "INVALID_PAGE_TOKEN"
 	ReasonInvalidUpdateMask      = "INVALID_UPDATE_MASK"
+	ReasonNoZoomConnection       = "NO_ZOOM_CONNECTION"
+	ReasonPersonalNeedsReconnect = "PERSONAL_NEEDS_RECONNECT"
+	ReasonUserNotInZoomAccount   = "USER_NOT_IN_ZOOM_ACCOUNT"
 )
 
 // Paths of the plain HTTP endpoints beside the gateway.

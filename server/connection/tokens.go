@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
@@ -43,27 +45,90 @@ func (s *Service) openTokens(sealed, aad []byte) (*zoom.Tokens, error) {
 	return &t, nil
 }
 
-// orgAccessToken returns a usable access token of the org connection,
-// refreshing it first when it is about to expire. Zoom rotates refresh
-// tokens, so the new pair is stored (compare-and-swap on the sealed bytes)
-// before it is used, and only one refresh per org runs in this process.
-func (s *Service) orgAccessToken(ctx context.Context, orgID string) (string, error) {
-	conn, err := store.GetOrgConnection(ctx, s.cfg.Store, orgID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && conn.State != store.StateActive) {
-		return "", errs.FailedPrecondition(ReasonOrgNotConnected, "organization %s is not connected to Zoom", orgID)
+// ConnRef names one connection: the org's, or a member's personal one.
+type ConnRef struct {
+	OrgID string
+	// UserID is set for a personal connection.
+	UserID string
+}
+
+// Personal reports whether the reference is to a personal connection.
+func (r ConnRef) Personal() bool { return r.UserID != "" }
+
+func (r ConnRef) app() zoom.App {
+	if r.Personal() {
+		return zoom.UserApp
 	}
+	return zoom.OrgApp
+}
+
+func (r ConnRef) aad() []byte {
+	if r.Personal() {
+		return personalTokenAAD(r.OrgID, r.UserID)
+	}
+	return orgTokenAAD(r.OrgID)
+}
+
+// leaseName is the store lease a replica holds while it refreshes r.
+func (r ConnRef) leaseName() string {
+	if r.Personal() {
+		return "refresh:personal:" + r.UserID
+	}
+	return "refresh:org"
+}
+
+// sealedTokens reads the connection's sealed tokens, refusing connections
+// that cannot be used.
+func (s *Service) sealedTokens(ctx context.Context, r ConnRef) ([]byte, error) {
+	users := []string(nil)
+	if r.Personal() {
+		users = []string{r.UserID}
+	}
+	snap, err := s.cfg.Store.Snapshot(ctx, r.OrgID, users)
+	if err != nil {
+		return nil, err
+	}
+	if r.Personal() {
+		p := snap.Users[0].Personal
+		switch {
+		case p == nil || p.State == store.StateNotConnected:
+			return nil, errs.FailedPrecondition(ReasonNoZoomConnection, "user %s has no personal Zoom connection", r.UserID)
+		case p.State != store.StateActive || p.SealedTokens == nil:
+			return nil, errs.FailedPrecondition(ReasonPersonalNeedsReconnect, "user %s must reconnect their personal Zoom account", r.UserID)
+		}
+		return p.SealedTokens, nil
+	}
+	c := snap.Connection
+	switch {
+	case c == nil || c.State == store.StateNotConnected:
+		return nil, errs.FailedPrecondition(ReasonOrgNotConnected, "organization %s is not connected to Zoom", r.OrgID)
+	case c.State != store.StateActive || c.SealedTokens == nil:
+		return nil, errs.FailedPrecondition(ReasonOrgNeedsReconnect,
+			"the Zoom connection of organization %s needs an owner or admin to reconnect it", r.OrgID)
+	}
+	return c.SealedTokens, nil
+}
+
+// AccessToken returns a usable access token of connection r. It refreshes
+// the token when it is about to expire, or when failed is the token Zoom
+// just refused (code 124). Zoom's refresh tokens are single use, so one
+// refresh per connection runs at a time: in this process (single-flight)
+// and across replicas (a store lease); the others wait for its result. The
+// new pair is stored before it is used.
+func (s *Service) AccessToken(ctx context.Context, r ConnRef, failed string) (string, error) {
+	sealed, err := s.sealedTokens(ctx, r)
 	if err != nil {
 		return "", err
 	}
-	t, err := s.openTokens(conn.SealedTokens, orgTokenAAD(orgID))
+	t, err := s.openTokens(sealed, r.aad())
 	if err != nil {
-		return "", fmt.Errorf("opening org tokens: %w", err)
+		return "", fmt.Errorf("opening tokens: %w", err)
 	}
-	if s.cfg.Now().Add(refreshMargin).Before(t.Expiry) {
+	if t.AccessToken != failed && s.cfg.Now().Add(refreshMargin).Before(t.Expiry) {
 		return t.AccessToken, nil
 	}
-	v, err, _ := s.refreshes.Do("org/"+orgID, func() (any, error) {
-		return s.refreshOrg(context.WithoutCancel(ctx), orgID, conn.SealedTokens, t)
+	v, err, _ := s.refreshes.Do(r.OrgID+"\x00"+r.UserID, func() (any, error) {
+		return s.refresh(ctx, r, sealed)
 	})
 	if err != nil {
 		return "", err
@@ -71,63 +136,182 @@ func (s *Service) orgAccessToken(ctx context.Context, orgID string) (string, err
 	return v.(string), nil
 }
 
-func (s *Service) refreshOrg(ctx context.Context, orgID string, sealed []byte, old *zoom.Tokens) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+// refresh rotates r's tokens under the connection's lease. seen is the
+// sealed pair the caller found stale: if the stored pair differs by the
+// time the lease is held, another replica has already refreshed.
+func (s *Service) refresh(ctx context.Context, r ConnRef, seen []byte) (string, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	fresh, err := s.cfg.Zoom.Refresh(ctx, zoom.OrgApp, old.RefreshToken)
-	var oe *zoom.OAuthError
-	if errors.As(err, &oe) && oe.GrantDead() {
-		return "", s.orgGrantDead(ctx, orgID, sealed, err)
+	owner := secrets.NewToken()
+	for {
+		held, err := s.cfg.Store.AcquireLease(ctx, r.OrgID, r.leaseName(), owner, refreshLease)
+		if err != nil {
+			return "", err
+		}
+		if held {
+			token, err := s.refreshHolding(ctx, r, seen)
+			if rerr := s.cfg.Store.ReleaseLease(context.WithoutCancel(ctx), r.OrgID, r.leaseName(), owner); rerr != nil {
+				s.log.WarnContext(ctx, "releasing the refresh lease", "org_id", r.OrgID, "error", rerr)
+			}
+			return token, err
+		}
+		// Another replica is refreshing: use its result once stored.
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if token, ok := s.refreshedMeanwhile(ctx, r, seen); ok {
+			return token, nil
+		}
 	}
+}
+
+// refreshLease outlives one refresh call to Zoom.
+const refreshLease = 30 * time.Second
+
+// refreshedMeanwhile returns the stored access token if the stored pair is
+// no longer `seen`. It reads the backend itself (inside a transaction), not
+// the cache, which may lag another replica's write by a few milliseconds.
+func (s *Service) refreshedMeanwhile(ctx context.Context, r ConnRef, seen []byte) (string, bool) {
+	var current []byte
+	err := s.cfg.Store.Update(ctx, r.OrgID, func(tx store.OrgTx) error {
+		return swapSealed(tx, r, seen, func(sealed *[]byte) { current = *sealed }, time.Time{})
+	})
+	if !errors.Is(err, errTokensChanged) || current == nil {
+		return "", false
+	}
+	t, err := s.openTokens(current, r.aad())
 	if err != nil {
-		return "", zoomFailure(err, ReasonZoomUnavailable, "Zoom did not refresh the organization's token. Try again in a moment.")
+		return "", false
 	}
-	newSealed, err := s.sealTokens(fresh, orgTokenAAD(orgID))
+	return t.AccessToken, true
+}
+
+func (s *Service) refreshHolding(ctx context.Context, r ConnRef, seen []byte) (string, error) {
+	if token, ok := s.refreshedMeanwhile(ctx, r, seen); ok {
+		return token, nil
+	}
+	old, err := s.openTokens(seen, r.aad())
 	if err != nil {
 		return "", err
 	}
-	err = s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
-		cur, err := tx.OrgConnection()
-		if err != nil {
-			return err
-		}
-		if cur == nil || string(cur.SealedTokens) != string(sealed) {
-			return errors.New("org tokens changed during refresh")
-		}
-		cur.SealedTokens, cur.UpdatedAt = newSealed, s.cfg.Now()
-		tx.SetOrgConnection(cur)
-		return nil
+	fresh, err := s.cfg.Zoom.Refresh(ctx, r.app(), old.RefreshToken)
+	var oe *zoom.OAuthError
+	if errors.As(err, &oe) && oe.GrantDead() {
+		return "", s.grantDead(ctx, r, seen, err)
+	}
+	if err != nil {
+		return "", zoomFailure(err, ReasonZoomUnavailable, "Zoom did not refresh the connection's token. Try again in a moment.")
+	}
+	newSealed, err := s.sealTokens(fresh, r.aad())
+	if err != nil {
+		return "", err
+	}
+	now := s.cfg.Now()
+	err = s.cfg.Store.Update(ctx, r.OrgID, func(tx store.OrgTx) error {
+		return swapSealed(tx, r, seen, func(sealed *[]byte) { *sealed = newSealed }, now)
 	})
 	if err != nil {
 		// Zoom has rotated: the pair we hold is the only live one. Losing
-		// it means the admin must reconnect, so say so loudly.
-		s.log.ErrorContext(ctx, "could not store refreshed Zoom tokens", "org_id", orgID, "error", err)
+		// it means reconnecting, so say so loudly.
+		s.log.ErrorContext(ctx, "could not store refreshed Zoom tokens", "org_id", r.OrgID, "user_id", r.UserID, "error", err)
 		return "", err
 	}
 	return fresh.AccessToken, nil
 }
 
-// orgGrantDead handles Zoom refusing the stored refresh token: unless
-// another process rotated it meanwhile, the connection needs reconnecting.
-func (s *Service) orgGrantDead(ctx context.Context, orgID string, sealed []byte, cause error) error {
-	now := s.cfg.Now()
-	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
-		cur, err := tx.OrgConnection()
-		if err != nil || cur == nil || string(cur.SealedTokens) != string(sealed) {
+var errTokensChanged = errors.New("stored tokens changed during refresh")
+
+// swapSealed calls change on r's sealed tokens if they are still `seen`,
+// and stores the result when now is set. Otherwise it returns
+// errTokensChanged and lets change see the current tokens (nil when the
+// connection is gone) without storing anything.
+func swapSealed(tx store.OrgTx, r ConnRef, seen []byte, change func(*[]byte), now time.Time) error {
+	if r.Personal() {
+		p, err := tx.Personal(r.UserID)
+		if err != nil {
 			return err
 		}
-		cur.State, cur.Reason, cur.SealedTokens, cur.UpdatedAt = store.StateNeedsReconnect, store.ReasonInvalidGrant, nil, now
-		tx.SetOrgConnection(cur)
+		if p == nil || !bytes.Equal(p.SealedTokens, seen) {
+			if p != nil {
+				change(&p.SealedTokens)
+			}
+			return errTokensChanged
+		}
+		if !now.IsZero() {
+			change(&p.SealedTokens)
+			p.UpdatedAt = now
+			tx.SetPersonal(p)
+		}
+		return nil
+	}
+	c, err := tx.OrgConnection()
+	if err != nil {
+		return err
+	}
+	if c == nil || !bytes.Equal(c.SealedTokens, seen) {
+		if c != nil {
+			change(&c.SealedTokens)
+		}
+		return errTokensChanged
+	}
+	if !now.IsZero() {
+		change(&c.SealedTokens)
+		c.UpdatedAt = now
+		tx.SetOrgConnection(c)
+	}
+	return nil
+}
+
+// grantDead handles Zoom refusing the stored refresh token for good: the
+// connection needs reconnecting, the activity log says so, and the caller
+// gets the reason.
+func (s *Service) grantDead(ctx context.Context, r ConnRef, seen []byte, cause error) error {
+	now := s.cfg.Now()
+	err := s.cfg.Store.Update(ctx, r.OrgID, func(tx store.OrgTx) error {
+		if r.Personal() {
+			p, err := tx.Personal(r.UserID)
+			if err != nil {
+				return err
+			}
+			if p == nil || !bytes.Equal(p.SealedTokens, seen) {
+				return errTokensChanged
+			}
+			p.State, p.Reason, p.SealedTokens, p.UpdatedAt = store.StateNeedsReconnect, store.ReasonInvalidGrant, nil, now
+			tx.SetPersonal(p)
+			tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalNeedsReconect, Actor: ActorZoom, UserID: r.UserID,
+				Details: map[string]string{"reason": string(store.ReasonInvalidGrant)}})
+			return nil
+		}
+		c, err := tx.OrgConnection()
+		if err != nil {
+			return err
+		}
+		if c == nil || !bytes.Equal(c.SealedTokens, seen) {
+			return errTokensChanged
+		}
+		c.State, c.Reason, c.SealedTokens, c.UpdatedAt = store.StateNeedsReconnect, store.ReasonInvalidGrant, nil, now
+		tx.SetOrgConnection(c)
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityOrgNeedsReconnect, Actor: ActorZoom,
 			Details: map[string]string{"reason": string(store.ReasonInvalidGrant)}})
 		return nil
 	})
+	if errors.Is(err, errTokensChanged) {
+		// Another replica rotated (or the connection changed) meanwhile:
+		// that was not the grant dying.
+		return errs.New(errs.KindUnavailable, ReasonZoomUnavailable, "the connection's tokens changed meanwhile; retry").Wrap(cause)
+	}
 	if err != nil {
 		return err
 	}
-	s.log.WarnContext(ctx, "Zoom refused the organization's refresh token; the connection needs reconnecting", "org_id", orgID, "error", cause)
+	s.log.WarnContext(ctx, "Zoom refused the stored refresh token; the connection needs reconnecting", "org_id", r.OrgID, "user_id", r.UserID, "error", cause)
+	if r.Personal() {
+		return errs.FailedPrecondition(ReasonPersonalNeedsReconnect,
+			"Zoom no longer accepts the personal Zoom connection of user %s; they must reconnect it", r.UserID).Wrap(cause)
+	}
 	return errs.FailedPrecondition(ReasonOrgNeedsReconnect,
-		"Zoom no longer accepts the organization's connection; an owner or admin must reconnect Zoom").Wrap(cause)
+		"Zoom no longer accepts the organization's Zoom connection; an owner or admin must reconnect Zoom").Wrap(cause)
 }
 
 func (s *Service) revokeSealedQuietly(ctx context.Context, app zoom.App, sealed, aad []byte) {

@@ -211,31 +211,10 @@ func (u *User) IsAccountAdmin() bool { return u.RoleID == "0" || u.RoleID == "1"
 // GetUser reads a Zoom user by id, email or "me" with an access token.
 func (c *Client) GetUser(ctx context.Context, accessToken, idOrEmail string) (*User, error) {
 	var u User
-	if err := c.getJSON(ctx, accessToken, "/users/"+url.PathEscape(idOrEmail), &u); err != nil {
+	if err := c.call(ctx, http.MethodGet, accessToken, "/users/"+url.PathEscape(idOrEmail), nil, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
-}
-
-func (c *Client) getJSON(ctx context.Context, accessToken, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.apiURL+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("zoom: GET %s: %w", path, err)
-	}
-	defer drain(resp)
-	if resp.StatusCode/100 != 2 {
-		return readAPIError(resp)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(out); err != nil {
-		return fmt.Errorf("zoom: GET %s: decoding answer: %w", path, err)
-	}
-	return nil
 }
 
 const maxBody = 1 << 20

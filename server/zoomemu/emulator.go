@@ -1,19 +1,29 @@
 // Package zoomemu is an in-memory stand-in for the parts of Zoom that
-// zoomconnect talks to: the OAuth endpoints (authorize, token, revoke) and the
-// Users API. It serves Zoom's own paths (/oauth/... and /v2/...), so a
+// zoomconnect talks to: the OAuth endpoints (authorize, token, revoke), the
+// Users API and the Meetings API (create, get, update, delete and list a
+// host's meetings). It serves Zoom's own paths (/oauth/... and /v2/...), so a
 // client's base URLs can simply point at it.
 //
 // It reproduces Zoom's unfriendly behaviour on purpose: single-use rotating
 // refresh tokens, the newest authorization revoking older ones, HTTP 400 for
 // missing scopes, Zoom's error bodies and its refusal of non-admins on
-// admin-managed apps. A client that works against the emulator should
-// therefore also work against Zoom. Where Zoom's behaviour is undocumented
-// (marked [U] in zoom-api.md) the emulator either has a Config knob or makes
-// a documented choice on the method or handler concerned.
+// admin-managed apps; for meetings, ids beyond 32 bits, 204 answers without
+// a body, 404 for a second delete, instant meetings when a scheduled one
+// lacks a start time, lists that leave instant meetings out, start URLs that
+// change on every read and the per-host daily cap on creates and updates
+// (HTTP 429 with an ISO-8601 Retry-After). A client that works against the
+// emulator should therefore also work against Zoom. Where Zoom's behaviour is
+// undocumented (marked [U] in zoom-api.md) the emulator either has a Config
+// knob or makes a documented choice on the method or handler concerned.
 //
-// Tests use it through Handler (for example behind httptest.Server); the
-// service's dev mode serves it with Serve or ListenAndServe, where a person
-// walks through the sign-in page in a browser.
+// Faults (InjectFault) make an endpoint answer with an error status, answer
+// slowly, or process a request and then drop the connection without an
+// answer, as when the network fails right after Zoom created a meeting.
+//
+// Tests use it through Handler (for example behind httptest.Server) and
+// inspect it with Stats, Meetings and ActiveGrants; the service's dev mode
+// serves it with Serve or ListenAndServe, where a person walks through the
+// sign-in page in a browser.
 package zoomemu
 
 import (
@@ -104,6 +114,15 @@ type Config struct {
 	// once, as Zoom staff describe for newly issued tokens; whether Zoom
 	// really does so for user OAuth is undocumented.
 	KeepAccessTokenOnRefresh bool
+	// MeetingDailyLimit is the number of meeting create and update requests
+	// each host may receive per UTC day, from all apps together; Zoom's
+	// limit is 100 (the default). Negative disables the limit.
+	MeetingDailyLimit int
+	// MeetingPasscodeOptional models accounts that do not require a
+	// passcode: a meeting then gets a generated passcode only if the request
+	// asks for one with "default_password": true. By default, as on new Zoom
+	// accounts, every meeting created without a password gets one.
+	MeetingPasscodeOptional bool
 	// Logger receives one Debug record per request (never tokens, codes,
 	// secrets or query strings). Default: discard.
 	Logger *slog.Logger
@@ -125,6 +144,11 @@ type Emulator struct {
 	faults  map[Endpoint]*activeFault
 	hooks   []func(RevokeEvent)
 	stats   Stats
+
+	meetings      map[int64]*Meeting
+	nextMeetingID int64
+	meetingQuota  map[string]quota // by host user id
+	pageTokens    map[string]pageCursor
 }
 
 type userRecord struct {
@@ -149,8 +173,18 @@ type Stats struct {
 	AuthorizeApprovals, AuthorizeDenials, AuthorizeRefusals int
 	// UsersCalls counts GET /v2/users/{userId} requests, failed ones included.
 	UsersCalls int
+	// MeetingsCalls counts requests to the Meetings API, failed ones
+	// included.
+	MeetingsCalls int
+	// MeetingCreates, MeetingUpdates and MeetingDeletes count successful
+	// API requests (DeleteMeeting calls are not counted);
+	// MeetingsRateLimited counts those refused by the per-host daily limit.
+	MeetingCreates, MeetingUpdates, MeetingDeletes, MeetingsRateLimited int
 	// FaultResponses counts responses produced by injected faults.
 	FaultResponses int
+	// DroppedResponses counts requests processed under a
+	// DropAfterProcessing fault and then left without an answer.
+	DroppedResponses int
 }
 
 // RevokeEvent describes a grant that the app or the user ended; Zoom answers
@@ -164,6 +198,8 @@ const (
 	defaultAccessTTL  = 3599 * time.Second
 	defaultRefreshTTL = 15 * 365 * 24 * time.Hour
 	defaultCodeTTL    = 5 * time.Minute
+
+	defaultMeetingDailyLimit = 100
 )
 
 // New validates cfg and returns an emulator holding its clients and users.
@@ -202,6 +238,9 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.MeetingDailyLimit == 0 {
+		cfg.MeetingDailyLimit = defaultMeetingDailyLimit
+	}
 
 	e := &Emulator{
 		cfg:     cfg,
@@ -214,6 +253,11 @@ func New(cfg Config) (*Emulator, error) {
 		grants:  make(map[grantKey]*grant),
 		faults:  make(map[Endpoint]*activeFault),
 		stats:   Stats{TokenRequests: make(map[string]int)},
+
+		meetings:      make(map[int64]*Meeting),
+		nextMeetingID: firstMeetingID,
+		meetingQuota:  make(map[string]quota),
+		pageTokens:    make(map[string]pageCursor),
 	}
 	for _, c := range cfg.Clients {
 		if err := validateClient(c); err != nil {

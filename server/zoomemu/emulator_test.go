@@ -118,7 +118,16 @@ func TestRouting(t *testing.T) {
 	env := newEnv(t)
 	want(t, env.get("/nope", ""), 404, `{"code":404,"message":"Not found."}`)
 	want(t, env.get("/v2/users/", "x"), 404, `{"code":404,"message":"Not found."}`)
-	want(t, env.get("/v2/users/me/meetings", "x"), 404, `{"code":404,"message":"Not found."}`)
+	want(t, env.get("/v2/users/me/meetings/x", "x"), 404, `{"code":404,"message":"Not found."}`)
+	want(t, env.get("/v2/meetings/", "x"), 404, `{"code":404,"message":"Not found."}`)
+	for path, allow := range map[string]string{"/v2/meetings/81234567890": "DELETE, GET, PATCH", "/v2/users/me/meetings": "GET, POST"} {
+		req, _ := http.NewRequest(http.MethodPut, env.base+path, nil)
+		r := env.do(req)
+		want(t, r, 405, `{"code":405,"message":"Method not allowed."}`)
+		if r.header.Get("Allow") != allow {
+			t.Errorf("PUT %s: Allow = %q", path, r.header.Get("Allow"))
+		}
+	}
 	r := env.get("/oauth/token", "")
 	want(t, r, 405, `{"code":405,"message":"Method not allowed."}`)
 	if r.header.Get("Allow") != "POST" {

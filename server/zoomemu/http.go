@@ -23,10 +23,13 @@ const (
 	EndpointToken     Endpoint = "token"     // POST /oauth/token
 	EndpointRevoke    Endpoint = "revoke"    // POST /oauth/revoke
 	EndpointUsers     Endpoint = "users"     // GET /v2/users/{userId}
+	// EndpointMeetings is the whole Meetings API: /v2/users/{userId}/meetings
+	// (GET, POST) and /v2/meetings/{meetingId} (GET, PATCH, DELETE).
+	EndpointMeetings Endpoint = "meetings"
 )
 
 // Fault replaces an endpoint's normal behaviour, to test how a client copes
-// with outages, rate limits and slow answers.
+// with outages, rate limits, slow answers and lost answers.
 type Fault struct {
 	// Status is the HTTP status to answer with. 0 means "delay only": after
 	// Delay the endpoint behaves normally.
@@ -41,6 +44,21 @@ type Fault struct {
 	// Times is how many requests get the fault; 0 (or less) means until
 	// ClearFaults.
 	Times int
+	// DropAfterProcessing makes the endpoint process the request normally
+	// (after Delay), then close the connection without answering, as when
+	// the network or the client's process fails right after Zoom acted:
+	// the client sees an error such as io.EOF although, for example, the
+	// meeting now exists. Status, Body and Header are ignored. The
+	// connection is hijacked (HTTP/1.x); where that is impossible (HTTP/2,
+	// or a ResponseWriter without http.Hijacker such as
+	// httptest.ResponseRecorder) the handler panics with
+	// http.ErrAbortHandler, which makes Go's server abort the response.
+	//
+	// Go's http.Client silently resends a GET (or HEAD, OPTIONS, TRACE, or
+	// a request with an Idempotency-Key header) whose reused connection
+	// closed without an answer, so such a request may be processed twice;
+	// POST, PATCH and DELETE are not resent.
+	DropAfterProcessing bool
 }
 
 type activeFault struct {
@@ -79,7 +97,10 @@ func (e *Emulator) takeFault(endpoint Endpoint) (Fault, bool) {
 			delete(e.faults, endpoint)
 		}
 	}
-	if af.Status != 0 {
+	switch {
+	case af.DropAfterProcessing:
+		e.stats.DroppedResponses++
+	case af.Status != 0:
 		e.stats.FaultResponses++
 	}
 	return af.Fault, true
@@ -92,6 +113,10 @@ func (e *Emulator) routes() http.Handler {
 	mux.Handle("/oauth/token", e.endpoint(EndpointToken, map[string]http.HandlerFunc{http.MethodPost: e.token}))
 	mux.Handle("/oauth/revoke", e.endpoint(EndpointRevoke, map[string]http.HandlerFunc{http.MethodPost: e.revoke}))
 	mux.Handle("/v2/users/{userId}", e.endpoint(EndpointUsers, map[string]http.HandlerFunc{http.MethodGet: e.getUser}))
+	mux.Handle("/v2/users/{userId}/meetings", e.endpoint(EndpointMeetings, map[string]http.HandlerFunc{
+		http.MethodGet: e.listMeetings, http.MethodPost: e.createMeeting}))
+	mux.Handle("/v2/meetings/{meetingId}", e.endpoint(EndpointMeetings, map[string]http.HandlerFunc{
+		http.MethodGet: e.getMeeting, http.MethodPatch: e.updateMeeting, http.MethodDelete: e.deleteMeeting}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, &apiError{Code: http.StatusNotFound, Message: "Not found."})
 	})
@@ -123,6 +148,11 @@ func (e *Emulator) endpoint(name Endpoint, byMethod map[string]http.HandlerFunc)
 					return
 				}
 			}
+			if f.DropAfterProcessing {
+				h(&discardWriter{header: http.Header{}}, r)
+				dropConnection(w)
+				return
+			}
 			if f.Status != 0 {
 				writeFault(w, f)
 				return
@@ -130,6 +160,23 @@ func (e *Emulator) endpoint(name Endpoint, byMethod map[string]http.HandlerFunc)
 		}
 		h(w, r)
 	})
+}
+
+// discardWriter swallows the answer of a request whose connection will be
+// dropped.
+type discardWriter struct{ header http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+// dropConnection closes the client's connection without an answer.
+func dropConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
 }
 
 func writeFault(w http.ResponseWriter, f Fault) {
@@ -170,6 +217,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the server's ResponseWriter,
+// for hijacking.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {

@@ -2,7 +2,6 @@ package zoomemu
 
 import (
 	"cmp"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -455,9 +454,7 @@ func writeOAuth(w http.ResponseWriter, status int, body any) {
 }
 
 func randomString(nBytes int) string {
-	b := make([]byte, nBytes)
-	_, _ = rand.Read(b) // never fails (crypto/rand since Go 1.24)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(randomBytes(nBytes))
 }
 
 // newToken makes an opaque token shaped like Zoom's: an HS512 JWT of several

@@ -11,24 +11,32 @@ import (
 // apiError is the REST API's error body.
 type apiError struct {
 	status  int
-	Code    int    `json:"code"`
+	header  http.Header  // extra response headers
+	Code    int          `json:"code"`
+	Message string       `json:"message"`
+	Errors  []fieldError `json:"errors,omitempty"`
+}
+
+// fieldError is one entry of a validation error's "errors".
+type fieldError struct {
+	Field   string `json:"field"`
 	Message string `json:"message"`
 }
 
 var (
-	errNoAccessToken      = &apiError{http.StatusUnauthorized, 124, "Requires an access token."}
-	errInvalidAccessToken = &apiError{http.StatusUnauthorized, 124, "Invalid access token."}
-	errExpiredAccessToken = &apiError{http.StatusUnauthorized, 124, "Access token is expired."}
+	errNoAccessToken      = &apiError{status: http.StatusUnauthorized, Code: 124, Message: "Requires an access token."}
+	errInvalidAccessToken = &apiError{status: http.StatusUnauthorized, Code: 124, Message: "Invalid access token."}
+	errExpiredAccessToken = &apiError{status: http.StatusUnauthorized, Code: 124, Message: "Access token is expired."}
 )
 
 // missingScope is Zoom's answer to a token without the needed scope: HTTP
 // 400, not 401, so clients must not take it for an expired token.
 func missingScope(scopes string) *apiError {
-	return &apiError{http.StatusBadRequest, 4711, "Invalid access token, does not contain scopes:[" + scopes + "]."}
+	return &apiError{status: http.StatusBadRequest, Code: 4711, Message: "Invalid access token, does not contain scopes:[" + scopes + "]."}
 }
 
 func userNotFound(userID string) *apiError {
-	return &apiError{http.StatusNotFound, 1001, "User does not exist: " + userID + "."}
+	return &apiError{status: http.StatusNotFound, Code: 1001, Message: "User does not exist: " + userID + "."}
 }
 
 // apiGrant authenticates a REST call by its bearer access token. A refresh
@@ -81,6 +89,19 @@ func (e *Emulator) lookupUser(r *http.Request, userID string) (*apiUser, *apiErr
 	if aerr != nil {
 		return nil, aerr
 	}
+	u, aerr := e.resolveUser(g, userID, "user:read:user:admin")
+	if aerr != nil {
+		return nil, aerr
+	}
+	return renderUser(u), nil
+}
+
+// resolveUser finds the user that the path's userId ("me", a user id or an
+// email address) names for grant g. Only a grant holding adminScope may name
+// anyone but its own user (else 400 4711, checked first as at Zoom's
+// gateway); users of other accounts are reported like unknown ones (404
+// 1001). Must be called with e.mu held.
+func (e *Emulator) resolveUser(g *grant, userID, adminScope string) (userRecord, *apiError) {
 	var (
 		u  userRecord
 		ok bool
@@ -94,13 +115,13 @@ func (e *Emulator) lookupUser(r *http.Request, userID string) (*apiUser, *apiErr
 		u, ok = e.users[userID]
 	}
 	self := userID == "me" || (ok && u.ID == g.userID)
-	if !self && !g.hasScope("user:read:user:admin") {
-		return nil, missingScope("user:read:user:admin")
+	if !self && !g.hasScope(adminScope) {
+		return userRecord{}, missingScope(adminScope)
 	}
 	if !ok || u.AccountID != g.accountID {
-		return nil, userNotFound(userID)
+		return userRecord{}, userNotFound(userID)
 	}
-	return renderUser(u), nil
+	return u, nil
 }
 
 // apiUser is Zoom's user object (the fields of rivet's

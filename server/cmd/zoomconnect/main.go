@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // meeting time zones validate the same on every machine
 
 	"github.com/zoomconnect/zoomconnect/server/cli"
 )

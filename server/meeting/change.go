@@ -1,0 +1,112 @@
+package meeting
+
+import (
+	"context"
+	"errors"
+
+	"github.com/zoomconnect/zoomconnect/server/connection"
+	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/zoom"
+)
+
+// Change names the fields of a reschedule or rename.
+type Change struct {
+	Details
+	// Fields lists what to change: "topic", "start_time", "duration",
+	// "timezone", "agenda".
+	Fields []string
+}
+
+var changeable = map[string]func(dst *store.Meeting, src Details){
+	"topic":      func(dst *store.Meeting, src Details) { dst.Topic = src.Topic },
+	"start_time": func(dst *store.Meeting, src Details) { dst.StartTime = src.StartTime },
+	"duration":   func(dst *store.Meeting, src Details) { dst.Duration = src.Duration },
+	"timezone":   func(dst *store.Meeting, src Details) { dst.Timezone = src.Timezone },
+	"agenda":     func(dst *store.Meeting, src Details) { dst.Agenda = src.Agenda },
+}
+
+// connectionOf is the connection that created m: its changes go through
+// it even if the host's effective account changed since.
+func connectionOf(m *store.Meeting) host {
+	if m.Source == SourcePersonal {
+		return host{ref: connection.ConnRef{OrgID: m.OrgID, UserID: m.UserID}, source: SourcePersonal, account: m.ZoomAccountID, zoomUser: "me"}
+	}
+	return host{ref: connection.ConnRef{OrgID: m.OrgID}, source: SourceOrganization, account: m.ZoomAccountID, zoomUser: orElse(m.ZoomUserID, m.HostEmail)}
+}
+
+// Update reschedules or renames a booking's meeting. If Zoom no longer has
+// it, a new one is created with the same connection and returned.
+func (s *Service) Update(ctx context.Context, orgID, bookingID string, c Change) (*store.Meeting, error) {
+	m, err := s.Get(ctx, orgID, bookingID)
+	if err != nil {
+		return nil, err
+	}
+	next := *m
+	for _, f := range c.Fields {
+		apply, ok := changeable[f]
+		if !ok {
+			return nil, errs.InvalidArgument("update_mask", connection.ReasonInvalidUpdateMask, "%q cannot be changed; changeable: topic, start_time, duration, timezone, agenda", f)
+		}
+		apply(&next, c.Details)
+	}
+	h := connectionOf(m)
+	settings, err := s.cfg.Connections.Settings(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	req := meetingRequest(&next, settings)
+	err = s.call(ctx, h.ref, h.account, true, func(token string) error {
+		return s.cfg.Zoom.UpdateMeeting(ctx, token, m.ZoomMeetingID, req)
+	})
+	var ae *zoom.APIError
+	if errors.As(err, &ae) && ae.Code == zoom.CodeMeetingNotFound {
+		// Deleted in Zoom meanwhile: recreate it on the same connection.
+		var zm *zoom.Meeting
+		err = s.call(ctx, h.ref, h.account, false, func(token string) error {
+			zm, err = s.cfg.Zoom.CreateMeeting(ctx, token, h.zoomUser, req)
+			return err
+		})
+		if err == nil {
+			next.ZoomMeetingID, next.JoinURL, next.Passcode, next.HostEmail = zm.ID, zm.JoinURL, zm.Password, zm.HostEmail
+			next.ZoomUserID = zm.HostID
+		}
+	}
+	if err != nil {
+		return nil, mapZoomError(err, m)
+	}
+	next.UpdatedAt = s.cfg.Now()
+	err = s.cfg.Store.Update(context.WithoutCancel(ctx), orgID, func(tx store.OrgTx) error {
+		tx.SetMeeting(&next)
+		return nil
+	})
+	return &next, err
+}
+
+// Delete cancels a booking's meeting; a meeting already gone (here or in
+// Zoom) is success.
+func (s *Service) Delete(ctx context.Context, orgID, bookingID string) error {
+	m, err := s.cfg.Store.GetMeeting(ctx, orgID, bookingID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if m.State == store.MeetingCreated {
+		h := connectionOf(m)
+		err = s.call(ctx, h.ref, h.account, true, func(token string) error {
+			return s.cfg.Zoom.DeleteMeeting(ctx, token, m.ZoomMeetingID)
+		})
+		var ae *zoom.APIError
+		if err != nil && !(errors.As(err, &ae) && (ae.Code == zoom.CodeMeetingNotFound || ae.HTTPStatus == 404)) {
+			return mapZoomError(err, m)
+		}
+	} else if s.cfg.Now().Before(m.ReservedUntil) {
+		return errs.New(errs.KindUnavailable, ReasonCreationInProgress, "the meeting of booking %s is being created; retry the cancellation shortly", bookingID)
+	}
+	return s.cfg.Store.Update(context.WithoutCancel(ctx), orgID, func(tx store.OrgTx) error {
+		tx.DeleteMeeting(bookingID)
+		return nil
+	})
+}

@@ -1,0 +1,384 @@
+// Package meeting creates the Zoom meetings of bookings through the
+// connection that serves the host, exactly once per booking across any
+// number of replicas, and keeps them in step with reschedules and
+// cancellations.
+package meeting
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/connection"
+	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/secrets"
+	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/zoom"
+	"golang.org/x/time/rate"
+)
+
+// Reasons this package reports.
+const (
+	ReasonBookingConflict    = "BOOKING_CONFLICT"
+	ReasonCreationInProgress = "MEETING_CREATION_IN_PROGRESS"
+	ReasonMeetingNotFound    = "MEETING_NOT_FOUND"
+	ReasonZoomRateLimited    = "ZOOM_RATE_LIMITED"
+	ReasonInvalidMeeting     = "INVALID_MEETING"
+)
+
+// Connection sources recorded on a meeting (store.Meeting.Source).
+const (
+	SourcePersonal     = "personal"
+	SourceOrganization = "organization"
+)
+
+// Config wires a Service.
+type Config struct {
+	Store       store.Store
+	Connections *connection.Service
+	Zoom        *zoom.Client
+	// ReservationTTL is how long a caller may take to create a meeting
+	// before another caller may take over (and first search Zoom for it).
+	ReservationTTL time.Duration
+	// ZoomRate paces calls per Zoom account (requests per second).
+	ZoomRate float64
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Service implements the meeting RPCs.
+type Service struct {
+	cfg     Config
+	limiter *accountLimiter
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.ReservationTTL <= 0 {
+		cfg.ReservationTTL = 30 * time.Second
+	}
+	if cfg.ZoomRate <= 0 {
+		cfg.ZoomRate = 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{cfg: cfg, limiter: &accountLimiter{perSec: rate.Limit(cfg.ZoomRate), burst: max(1, int(cfg.ZoomRate)), accounts: map[string]*rate.Limiter{}}}
+}
+
+// Details are the booking's meaningful meeting fields.
+type Details struct {
+	UserID    string
+	Topic     string
+	StartTime time.Time
+	Duration  time.Duration
+	Timezone  string
+	Agenda    string
+}
+
+func (d Details) fingerprint() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q|%q|%d|%d|%q|%q", d.UserID, d.Topic, d.StartTime.UnixNano(), d.Duration, d.Timezone, d.Agenda)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// marker goes into the meeting's agenda so that a retry can find a meeting
+// whose creation was not recorded (Zoom has no idempotency key).
+func marker(orgID, bookingID string) string {
+	return "[zoomconnect booking " + orgID + "/" + bookingID + "]"
+}
+
+// Get returns a booking's meeting.
+func (s *Service) Get(ctx context.Context, orgID, bookingID string) (*store.Meeting, error) {
+	m, err := s.cfg.Store.GetMeeting(ctx, orgID, bookingID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && m.State != store.MeetingCreated) {
+		return nil, errs.NotFound(ReasonMeetingNotFound, "booking %s has no Zoom meeting", bookingID)
+	}
+	return m, err
+}
+
+// Create returns the booking's Zoom meeting, creating it exactly once: one
+// caller reserves the booking and creates the meeting; concurrent callers
+// (on any replica) wait for its result; a retry after a failure that may
+// have created the meeting searches Zoom for it first.
+func (s *Service) Create(ctx context.Context, orgID, bookingID string, d Details) (*store.Meeting, error) {
+	owner := secrets.NewToken()
+	hash := d.fingerprint()
+	for {
+		m, reserved, err := s.reserve(ctx, orgID, bookingID, d, hash, owner)
+		if err != nil {
+			return nil, err
+		}
+		if m.State == store.MeetingCreated {
+			return m, nil
+		}
+		if reserved {
+			return s.createReserved(ctx, m, owner)
+		}
+		// Another caller is creating it: wait for its result.
+		wait := 20*time.Millisecond + time.Duration(rand.Int64N(int64(30*time.Millisecond)))
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, errs.New(errs.KindUnavailable, ReasonCreationInProgress,
+				"the meeting of booking %s is being created by another request; retry shortly", bookingID)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// reserve returns the booking's record; reserved tells whether owner now
+// holds the reservation.
+func (s *Service) reserve(ctx context.Context, orgID, bookingID string, d Details, hash, owner string) (m *store.Meeting, reserved bool, err error) {
+	now := s.cfg.Now()
+	err = s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+		reserved = false
+		cur, err := tx.Meeting(bookingID)
+		if err != nil {
+			return err
+		}
+		if cur != nil && cur.RequestHash != hash {
+			return errs.New(errs.KindAlreadyExists, ReasonBookingConflict,
+				"booking %s already has a meeting request with different details; update the meeting instead", bookingID)
+		}
+		if cur != nil && (cur.State == store.MeetingCreated || (cur.ReservedBy != owner && now.Before(cur.ReservedUntil))) {
+			m = cur
+			return nil
+		}
+		m = &store.Meeting{
+			OrgID: orgID, BookingID: bookingID, RequestHash: hash, State: store.MeetingReserved,
+			ReservedBy: owner, ReservedUntil: now.Add(s.cfg.ReservationTTL),
+			// An expired reservation's holder may have created the meeting.
+			Uncertain: cur != nil,
+			UserID:    d.UserID, Topic: d.Topic, StartTime: d.StartTime, Duration: d.Duration,
+			Timezone: d.Timezone, Agenda: d.Agenda, UpdatedAt: now,
+		}
+		tx.SetMeeting(m)
+		reserved = true
+		return nil
+	})
+	return m, reserved, err
+}
+
+// host is the connection and Zoom user a new meeting is created with.
+type host struct {
+	ref      connection.ConnRef
+	source   string
+	account  string
+	zoomUser string // Zoom user id or email, or "me"
+}
+
+// hostFor applies the precedence resolver to the booking's host.
+func (s *Service) hostFor(ctx context.Context, orgID, userID string) (host, error) {
+	res, err := s.cfg.Connections.EffectiveAccounts(ctx, orgID, []string{userID})
+	if err != nil {
+		return host{}, err
+	}
+	r := res[0]
+	org := func(ref *connection.AccountRef) host {
+		return host{ref: connection.ConnRef{OrgID: orgID}, source: SourceOrganization, account: ref.ZoomAccountID,
+			zoomUser: orElse(ref.ZoomUserID, ref.ZoomEmail)}
+	}
+	switch {
+	case r.Chosen.Source == connection.SourcePersonal && r.Chosen.State == store.StateActive:
+		return host{ref: connection.ConnRef{OrgID: orgID, UserID: userID}, source: SourcePersonal,
+			account: r.Chosen.ZoomAccountID, zoomUser: "me"}, nil
+	case r.Fallback != nil:
+		return org(r.Fallback), nil
+	case r.Chosen.Source == connection.SourceOrganization:
+		return org(&r.Chosen), nil
+	}
+	reason := connection.ReasonNoZoomConnection
+	switch r.Why {
+	case connection.WhyOrgNeedsReconnect:
+		reason = connection.ReasonOrgNeedsReconnect
+	case connection.WhyUserNotInZoomAccount:
+		reason = connection.ReasonUserNotInZoomAccount
+	case connection.WhyPersonalNeedsReconnect:
+		reason = connection.ReasonPersonalNeedsReconnect
+	}
+	return host{}, errs.FailedPrecondition(reason, "no Zoom meeting can be created for user %s: %s", userID, r.Explanation)
+}
+
+func orElse(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// createReserved creates the meeting while holding the reservation.
+func (s *Service) createReserved(ctx context.Context, m *store.Meeting, owner string) (*store.Meeting, error) {
+	h, err := s.hostFor(ctx, m.OrgID, m.UserID)
+	if err != nil {
+		s.release(ctx, m, owner, false)
+		return nil, err
+	}
+	settings, err := s.cfg.Connections.Settings(ctx, m.OrgID)
+	if err != nil {
+		s.release(ctx, m, owner, false)
+		return nil, err
+	}
+	var zm *zoom.Meeting
+	if m.Uncertain {
+		if zm, err = s.find(ctx, h, m); err != nil {
+			s.release(ctx, m, owner, true)
+			return nil, err
+		}
+	}
+	if zm == nil {
+		req := meetingRequest(m, settings)
+		err = s.call(ctx, h.ref, h.account, false, func(token string) error {
+			var err error
+			zm, err = s.cfg.Zoom.CreateMeeting(ctx, token, h.zoomUser, req)
+			return err
+		})
+	}
+	if err != nil {
+		// Without Zoom's answer the meeting may exist: the next attempt
+		// searches for it first.
+		s.release(ctx, m, owner, !certainlyNotCreated(err))
+		return nil, mapZoomError(err, m)
+	}
+	return s.record(ctx, m, owner, h, zm)
+}
+
+// find looks for a meeting of this booking in the host's upcoming meetings.
+func (s *Service) find(ctx context.Context, h host, m *store.Meeting) (*zoom.Meeting, error) {
+	mark := marker(m.OrgID, m.BookingID)
+	page := ""
+	for {
+		var found *zoom.Meeting
+		var next string
+		err := s.call(ctx, h.ref, h.account, true, func(token string) error {
+			list, n, err := s.cfg.Zoom.ListMeetings(ctx, token, h.zoomUser, page)
+			for i := range list {
+				if strings.Contains(list[i].Agenda, mark) {
+					found = &list[i]
+				}
+			}
+			next = n
+			return err
+		})
+		if err != nil || found != nil || next == "" {
+			return found, mapZoomError(err, m)
+		}
+		page = next
+	}
+}
+
+// record stores the created meeting, unless the reservation was lost and
+// another caller recorded one meanwhile (then ours is a duplicate and is
+// deleted at Zoom).
+func (s *Service) record(ctx context.Context, m *store.Meeting, owner string, h host, zm *zoom.Meeting) (*store.Meeting, error) {
+	now := s.cfg.Now()
+	var result *store.Meeting
+	duplicate := false
+	err := s.cfg.Store.Update(context.WithoutCancel(ctx), m.OrgID, func(tx store.OrgTx) error {
+		cur, err := tx.Meeting(m.BookingID)
+		if err != nil {
+			return err
+		}
+		if cur != nil && cur.State == store.MeetingCreated && cur.ZoomMeetingID != zm.ID {
+			result, duplicate = cur, true
+			return nil
+		}
+		next := *m
+		next.State, next.ReservedBy, next.ReservedUntil, next.Uncertain = store.MeetingCreated, "", time.Time{}, false
+		next.Source, next.ZoomAccountID, next.ZoomUserID, next.HostEmail = h.source, h.account, zm.HostID, zm.HostEmail
+		next.ZoomMeetingID, next.JoinURL, next.Passcode = zm.ID, zm.JoinURL, zm.Password
+		next.CreatedAt, next.UpdatedAt = now, now
+		tx.SetMeeting(&next)
+		result = &next
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if duplicate {
+		_ = s.call(ctx, h.ref, h.account, true, func(token string) error { return s.cfg.Zoom.DeleteMeeting(ctx, token, zm.ID) })
+	}
+	return result, nil
+}
+
+// release gives up owner's reservation. A booking whose meeting certainly
+// does not exist is forgotten, so a later call starts afresh; otherwise the
+// record says that Zoom must be searched first.
+func (s *Service) release(ctx context.Context, m *store.Meeting, owner string, uncertain bool) {
+	err := s.cfg.Store.Update(context.WithoutCancel(ctx), m.OrgID, func(tx store.OrgTx) error {
+		cur, err := tx.Meeting(m.BookingID)
+		if err != nil || cur == nil || cur.ReservedBy != owner || cur.State != store.MeetingReserved {
+			return err
+		}
+		if !uncertain && !cur.Uncertain {
+			tx.DeleteMeeting(m.BookingID)
+			return nil
+		}
+		cur.ReservedBy, cur.ReservedUntil, cur.Uncertain = "", time.Time{}, true
+		tx.SetMeeting(cur)
+		return nil
+	})
+	if err != nil {
+		s.cfg.Logger.WarnContext(ctx, "releasing a meeting reservation", "org_id", m.OrgID, "booking_id", m.BookingID, "error", err)
+	}
+}
+
+// certainlyNotCreated tells failures that prove Zoom created nothing (a
+// refusal, a rate limit, no usable token) from those that leave it open (no
+// answer, a server error).
+func certainlyNotCreated(err error) bool {
+	var ae *zoom.APIError
+	if errors.As(err, &ae) {
+		return ae.HTTPStatus < 500
+	}
+	e := errs.As(err)
+	return e != nil && (e.Kind == errs.KindResourceExhausted || e.Kind == errs.KindFailedPrecondition)
+}
+
+func meetingRequest(m *store.Meeting, st store.OrgSettings) zoom.MeetingRequest {
+	agenda := marker(m.OrgID, m.BookingID)
+	if m.Agenda != "" {
+		agenda = m.Agenda + "\n\n" + agenda
+	}
+	return zoom.MeetingRequest{
+		Topic: m.Topic, Type: 2, StartTime: m.StartTime.UTC().Format("2006-01-02T15:04:05Z"),
+		Duration: int(m.Duration / time.Minute), Timezone: m.Timezone, Agenda: agenda,
+		DefaultPassword: &st.RequirePasscode,
+		Settings: &zoom.MeetingSettings{
+			WaitingRoom: &st.WaitingRoom, JoinBeforeHost: &st.JoinBeforeHost, AutoStartMeetingSummary: &st.AutoMeetingSummary,
+		},
+	}
+}
+
+// mapZoomError turns Zoom's answers into what callers can act on; a
+// failure without an answer is UNAVAILABLE.
+func mapZoomError(err error, m *store.Meeting) error {
+	var ae *zoom.APIError
+	switch {
+	case err == nil || errs.As(err) != nil || errs.IsContextError(err):
+		return err
+	case !errors.As(err, &ae):
+		return unavailable(err)
+	}
+	switch {
+	case ae.Code == zoom.CodeUserNotFound:
+		return errs.FailedPrecondition(connection.ReasonUserNotInZoomAccount,
+			"Zoom says the host of booking %s has no Zoom user in the connected account; a Zoom admin must add them, or they connect a personal Zoom account", m.BookingID).Wrap(err)
+	case ae.HTTPStatus == 400:
+		return errs.FailedPrecondition("ZOOM_REJECTED_MEETING", "Zoom refused the meeting: %s", ae.Message).Wrap(err)
+	case ae.HTTPStatus == 401 || ae.HTTPStatus == 403:
+		return errs.FailedPrecondition(connection.ReasonNoZoomConnection, "Zoom refused the connection's access: %s", ae.Message).Wrap(err)
+	}
+	return unavailable(err)
+}
