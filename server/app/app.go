@@ -107,7 +107,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 		Store: a.store, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
 		InstallLinkTTL: cfg.InstallLinkTTL, StateTTL: cfg.OAuthStateTTL, Logger: log,
 	})
-	meetings := meeting.New(meeting.Config{Store: a.store, Connections: conns, Zoom: zoomClient, Logger: log})
+	meetings := meeting.New(meeting.Config{Store: a.store, Connections: conns, Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
 
 	a.buildGRPC(verifier, conns, meetings)
 	if err := a.buildHTTP(ctx, conns); err != nil {

@@ -25,7 +25,7 @@ var zoomTokenPrefix = []byte("eyJhbGciOiJIUzUxMi")
 
 // rawStore returns everything the store holds, as an operator's dump would
 // show it: every Redis value, or the embedded store's file.
-func (h *harness) rawStore(t *testing.T) [][]byte {
+func (h *harness) rawStore(t testing.TB) [][]byte {
 	t.Helper()
 	if h.cfg.RedisURL == "" {
 		b, err := os.ReadFile(filepath.Join(h.cfg.DataDir, "zoomconnect.db"))
@@ -87,7 +87,7 @@ func (h *harness) rawStore(t *testing.T) [][]byte {
 
 // assertNoTokenAtRest checks that no Zoom token is stored in clear, and
 // whether sealed tokens are there.
-func (h *harness) assertNoTokenAtRest(t *testing.T, wantSealed bool) {
+func (h *harness) assertNoTokenAtRest(t testing.TB, wantSealed bool) {
 	t.Helper()
 	sealed := false
 	for _, v := range h.rawStore(t) {
@@ -102,7 +102,7 @@ func (h *harness) assertNoTokenAtRest(t *testing.T, wantSealed bool) {
 }
 
 // assertTokensDeleted reads the org's record straight from the store.
-func (h *harness) assertTokensDeleted(t *testing.T, orgID string) {
+func (h *harness) assertTokensDeleted(t testing.TB, orgID string) {
 	t.Helper()
 	var s store.Store
 	var err error

@@ -12,7 +12,7 @@ import (
 // openInstallLink follows the shareable link and returns Zoom's authorize
 // URL it redirects to, after checking it is the admin-managed app's with
 // PKCE S256 and a state.
-func (h *harness) openInstallLink(t *testing.T, installURL string) *url.URL {
+func (h *harness) openInstallLink(t testing.TB, installURL string) *url.URL {
 	t.Helper()
 	p := h.browser.Get(installURL)
 	if p.Status != http.StatusFound {
@@ -32,7 +32,7 @@ func (h *harness) openInstallLink(t *testing.T, installURL string) *url.URL {
 }
 
 // approve runs the whole browser side for userID and returns the callback page.
-func (h *harness) approve(t *testing.T, installURL, userID string) webtest.Page {
+func (h *harness) approve(t testing.TB, installURL, userID string) webtest.Page {
 	t.Helper()
 	callback, zp := h.browser.SignInAtZoom(h.openInstallLink(t, installURL), userID, "allow")
 	if callback == "" {

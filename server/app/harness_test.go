@@ -50,13 +50,13 @@ type backend struct {
 	name string
 	// redisURL starts a Redis for the test and returns its URL; nil selects
 	// the embedded store.
-	redisURL func(t *testing.T) string
+	redisURL func(t testing.TB) string
 }
 
 var backends = []backend{
-	{name: "embedded", redisURL: func(*testing.T) string { return "" }},
-	{name: "redis", redisURL: func(t *testing.T) string { return redistest.StartStandalone(t).URL() }},
-	{name: "redis-cluster", redisURL: func(t *testing.T) string { return redistest.StartCluster(t).URL() }},
+	{name: "embedded", redisURL: func(testing.TB) string { return "" }},
+	{name: "redis", redisURL: func(t testing.TB) string { return redistest.StartStandalone(t).URL() }},
+	{name: "redis-cluster", redisURL: func(t testing.TB) string { return redistest.StartCluster(t).URL() }},
 }
 
 // forEachBackend runs f once per store backend.
@@ -70,7 +70,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, redisURL string)) {
 // against a Zoom emulator on its own server, and can restart it on the same
 // ports, data dir and store.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	cfg     config.Config
 	zoom    *zoomemu.Emulator
 	app     *app.App
@@ -92,7 +92,7 @@ func withZoom(f func(*zoomemu.Config)) option {
 }
 
 // newHarness starts zoomconnect on redisURL (empty: the embedded store).
-func newHarness(t *testing.T, redisURL string, opts ...option) *harness {
+func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
 	t.Helper()
 	zcfg := zoomemu.DevConfig(
 		zoomemu.Client{ID: orgClientID, Secret: orgClientSecret, AdminManaged: true},
@@ -131,7 +131,7 @@ func newHarness(t *testing.T, redisURL string, opts ...option) *harness {
 
 // replica starts a second instance of the service on the same store and
 // Zoom, as a second replica behind a load balancer would be.
-func (h *harness) replica(t *testing.T) *harness {
+func (h *harness) replica(t testing.TB) *harness {
 	t.Helper()
 	cfg := h.cfg
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
@@ -208,7 +208,7 @@ func (h *harness) restart() {
 
 func (h *harness) baseURL() string { return "http://" + h.app.HTTPAddr() }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -216,7 +216,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // token mints a caller token.
-func token(t *testing.T, c auth.Claims) string {
+func token(t testing.TB, c auth.Claims) string {
 	t.Helper()
 	tok, err := auth.Mint(authSecret, c, time.Hour)
 	if err != nil {
@@ -225,11 +225,11 @@ func token(t *testing.T, c auth.Claims) string {
 	return tok
 }
 
-func personToken(t *testing.T, sub, org string, role auth.Role) string {
+func personToken(t testing.TB, sub, org string, role auth.Role) string {
 	return token(t, auth.Claims{Subject: sub, OrgID: org, OrgRole: role, Email: sub + "@example.test"})
 }
 
-func internalToken(t *testing.T) string {
+func internalToken(t testing.TB) string {
 	return token(t, auth.Claims{Subject: "booking-service", Scope: auth.Scope{auth.InternalScope}})
 }
 
@@ -248,14 +248,14 @@ func (e *apiError) Error() string { return fmt.Sprintf("%s (%s): %s", e.code, e.
 // API scenario runs over both.
 type transport interface {
 	name() string
-	call(t *testing.T, tok, method string, req, resp proto.Message) error
+	call(t testing.TB, tok, method string, req, resp proto.Message) error
 }
 
 type grpcTransport struct{ h *harness }
 
 func (grpcTransport) name() string { return "grpc" }
 
-func (g grpcTransport) call(t *testing.T, tok, method string, req, resp proto.Message) error {
+func (g grpcTransport) call(t testing.TB, tok, method string, req, resp proto.Message) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -285,7 +285,7 @@ func (restTransport) name() string { return "rest" }
 
 // restRoute reads an RPC's REST route from its google.api.http option, so
 // the REST transport follows the contract rather than a copy of it.
-func restRoute(t *testing.T, fullMethod string) (verb, path, body string) {
+func restRoute(t testing.TB, fullMethod string) (verb, path, body string) {
 	t.Helper()
 	name := strings.Replace(strings.TrimPrefix(fullMethod, "/"), "/", ".", 1)
 	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
@@ -311,7 +311,7 @@ func restRoute(t *testing.T, fullMethod string) (verb, path, body string) {
 
 // restRequest lays req out as grpc-gateway expects: path variables, the
 // body the route names, and every other set field as a query parameter.
-func restRequest(t *testing.T, req proto.Message, path, body string) (string, []byte) {
+func restRequest(t testing.TB, req proto.Message, path, body string) (string, []byte) {
 	t.Helper()
 	msg := req.ProtoReflect()
 	fields := msg.Descriptor().Fields()
@@ -362,7 +362,7 @@ func restRequest(t *testing.T, req proto.Message, path, body string) (string, []
 	return path, payload
 }
 
-func (r restTransport) call(t *testing.T, tok, method string, req, resp proto.Message) error {
+func (r restTransport) call(t testing.TB, tok, method string, req, resp proto.Message) error {
 	t.Helper()
 	verb, path, body := restRoute(t, method)
 	path, payload := restRequest(t, req, path, body)
@@ -430,7 +430,7 @@ func httpStatusOf(c codes.Code) int {
 	}[c]
 }
 
-func assertNoSecretsInJSON(t *testing.T, raw []byte) {
+func assertNoSecretsInJSON(t testing.TB, raw []byte) {
 	t.Helper()
 	for _, word := range []string{"accessToken", "refreshToken", "sealed", "secret", string(zoomTokenPrefix)} {
 		if bytes.Contains(bytes.ToLower(raw), bytes.ToLower([]byte(word))) {
@@ -441,7 +441,7 @@ func assertNoSecretsInJSON(t *testing.T, raw []byte) {
 
 func transports(h *harness) []transport { return []transport{grpcTransport{h}, restTransport{h}} }
 
-func wantCode(t *testing.T, err error, code codes.Code, reason string) {
+func wantCode(t testing.TB, err error, code codes.Code, reason string) {
 	t.Helper()
 	var ae *apiError
 	if !errors.As(err, &ae) {
@@ -455,7 +455,7 @@ func wantCode(t *testing.T, err error, code codes.Code, reason string) {
 	}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

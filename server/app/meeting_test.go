@@ -3,8 +3,8 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,20 +26,20 @@ func createReq(o *org, booking, user string) *zcv1.CreateMeetingRequest {
 		Timezone: "Europe/Berlin", Agenda: "Getting to know each other"}
 }
 
-func (o *org) createMeeting(t *testing.T, req *zcv1.CreateMeetingRequest) (*zcv1.Meeting, error) {
+func (o *org) createMeeting(t testing.TB, req *zcv1.CreateMeetingRequest) (*zcv1.Meeting, error) {
 	t.Helper()
 	resp := &zcv1.CreateMeetingResponse{}
 	err := o.tr.call(t, internalToken(t), zcv1.MeetingService_CreateMeeting_FullMethodName, req, resp)
 	return resp.GetMeeting(), err
 }
 
-func (o *org) deleteMeeting(t *testing.T, booking string) error {
+func (o *org) deleteMeeting(t testing.TB, booking string) error {
 	t.Helper()
 	return o.tr.call(t, internalToken(t), zcv1.MeetingService_DeleteMeeting_FullMethodName,
 		&zcv1.DeleteMeetingRequest{OrgId: o.id, BookingId: booking}, &zcv1.DeleteMeetingResponse{})
 }
 
-func (o *org) getMeeting(t *testing.T, booking string) (*zcv1.Meeting, error) {
+func (o *org) getMeeting(t testing.TB, booking string) (*zcv1.Meeting, error) {
 	t.Helper()
 	resp := &zcv1.GetMeetingResponse{}
 	err := o.tr.call(t, internalToken(t), zcv1.MeetingService_GetMeeting_FullMethodName,
@@ -74,7 +74,7 @@ func TestMeetings(t *testing.T) {
 	})
 }
 
-func meetingLifecycle(t *testing.T, o *org) {
+func meetingLifecycle(t testing.TB, o *org) {
 	h := o.h
 	o.connect(t)
 	_, err := o.updateSettings(t, o.admin, &zcv1.OrgZoomSettings{RequirePasscode: true, WaitingRoom: true}, "require_passcode", "waiting_room")
@@ -141,7 +141,7 @@ func meetingLifecycle(t *testing.T, o *org) {
 	must(t, err)
 }
 
-func meetingPreconditions(t *testing.T, o *org) {
+func meetingPreconditions(t testing.TB, o *org) {
 	o.upsertMembers(t)
 	_, err := o.createMeeting(t, createReq(o, "b1", "mia"))
 	wantCode(t, err, codes.FailedPrecondition, "NO_ZOOM_CONNECTION")
@@ -172,7 +172,7 @@ func meetingPreconditions(t *testing.T, o *org) {
 	must(t, err)
 }
 
-func meetingRateLimited(t *testing.T, o *org) {
+func meetingRateLimited(t testing.TB, o *org) {
 	o.connect(t)
 	o.upsertMembers(t)
 	retryAt := time.Now().Add(90 * time.Minute).UTC().Truncate(time.Second)
@@ -191,7 +191,7 @@ func meetingRateLimited(t *testing.T, o *org) {
 	must(t, err)
 }
 
-func meetingZoomDown(t *testing.T, o *org) {
+func meetingZoomDown(t testing.TB, o *org) {
 	o.connect(t)
 	o.upsertMembers(t)
 	o.h.zoom.InjectFault(zoomemu.EndpointMeetings, zoomemu.Fault{Status: http.StatusServiceUnavailable, Body: "unavailable"})
@@ -214,7 +214,7 @@ func meetingZoomDown(t *testing.T, o *org) {
 	must(t, err)
 }
 
-func meetingLostAnswer(t *testing.T, o *org) {
+func meetingLostAnswer(t testing.TB, o *org) {
 	o.connect(t)
 	o.upsertMembers(t)
 	o.h.zoom.InjectFault(zoomemu.EndpointMeetings, zoomemu.Fault{DropAfterProcessing: true, Times: 1})

@@ -38,7 +38,7 @@ type org struct {
 	mem   string // token of a member
 }
 
-func newOrg(h *harness, t *testing.T, tr transport, name string) *org {
+func newOrg(h *harness, t testing.TB, tr transport, name string) *org {
 	id := name + "-" + tr.name()
 	return &org{
 		h: h, tr: tr, id: id,
@@ -48,34 +48,34 @@ func newOrg(h *harness, t *testing.T, tr transport, name string) *org {
 	}
 }
 
-func (o *org) start(t *testing.T, tok string) (*zcv1.StartOrgConnectionResponse, error) {
+func (o *org) start(t testing.TB, tok string) (*zcv1.StartOrgConnectionResponse, error) {
 	t.Helper()
 	resp := &zcv1.StartOrgConnectionResponse{}
 	return resp, o.tr.call(t, tok, startMethod, &zcv1.StartOrgConnectionRequest{OrgId: o.id}, resp)
 }
 
-func (o *org) get(t *testing.T, tok string) (*zcv1.OrgConnection, error) {
+func (o *org) get(t testing.TB, tok string) (*zcv1.OrgConnection, error) {
 	t.Helper()
 	resp := &zcv1.GetOrgConnectionResponse{}
 	err := o.tr.call(t, tok, getMethod, &zcv1.GetOrgConnectionRequest{OrgId: o.id}, resp)
 	return resp.GetConnection(), err
 }
 
-func (o *org) disconnect(t *testing.T, tok string) (*zcv1.OrgConnection, error) {
+func (o *org) disconnect(t testing.TB, tok string) (*zcv1.OrgConnection, error) {
 	t.Helper()
 	resp := &zcv1.DisconnectOrgConnectionResponse{}
 	err := o.tr.call(t, tok, disconnectRPC, &zcv1.DisconnectOrgConnectionRequest{OrgId: o.id}, resp)
 	return resp.GetConnection(), err
 }
 
-func (o *org) mustStart(t *testing.T) *zcv1.StartOrgConnectionResponse {
+func (o *org) mustStart(t testing.TB) *zcv1.StartOrgConnectionResponse {
 	t.Helper()
 	res, err := o.start(t, o.owner)
 	must(t, err)
 	return res
 }
 
-func (o *org) wantState(t *testing.T, state zcv1.ConnectionState, reason zcv1.ConnectionStateReason) *zcv1.OrgConnection {
+func (o *org) wantState(t testing.TB, state zcv1.ConnectionState, reason zcv1.ConnectionStateReason) *zcv1.OrgConnection {
 	t.Helper()
 	c, err := o.get(t, o.mem)
 	must(t, err)
@@ -86,13 +86,13 @@ func (o *org) wantState(t *testing.T, state zcv1.ConnectionState, reason zcv1.Co
 }
 
 // connect runs the whole flow with the Zoom admin and returns the connection.
-func (o *org) connect(t *testing.T) *zcv1.OrgConnection {
+func (o *org) connect(t testing.TB) *zcv1.OrgConnection {
 	t.Helper()
 	webtest.WantPage(t, o.h.approve(t, o.mustStart(t).GetInstallUrl(), zoomemu.DevAdminID), http.StatusOK, o.id, zoomemu.DevAccountID)
 	return o.wantState(t, active, noReason)
 }
 
-func nearly(t *testing.T, got *timestamppb.Timestamp, want time.Time) {
+func nearly(t testing.TB, got *timestamppb.Timestamp, want time.Time) {
 	t.Helper()
 	if d := got.AsTime().Sub(want); d < -time.Minute || d > time.Minute {
 		t.Fatalf("time %v, want about %v", got.AsTime(), want)
@@ -123,7 +123,7 @@ func TestOrgConnection(t *testing.T) {
 	})
 }
 
-func happyPath(t *testing.T, o *org) {
+func happyPath(t testing.TB, o *org) {
 	h := o.h
 	res := o.mustStart(t)
 	if !strings.HasPrefix(res.GetInstallUrl(), h.baseURL()+"/oauth/zoom/install/") {
@@ -183,7 +183,7 @@ func happyPath(t *testing.T, o *org) {
 	h.assertTokensDeleted(t, o.id)
 }
 
-func notAdmin(t *testing.T, o *org) {
+func notAdmin(t testing.TB, o *org) {
 	h := o.h
 	res := o.mustStart(t)
 
@@ -212,7 +212,7 @@ func notAdmin(t *testing.T, o *org) {
 	must(t, err)
 }
 
-func denied(t *testing.T, o *org) {
+func denied(t testing.TB, o *org) {
 	h := o.h
 	res := o.mustStart(t)
 	callback, _ := h.browser.SignInAtZoom(h.openInstallLink(t, res.GetInstallUrl()), zoomemu.DevAdminID, "deny")
@@ -226,7 +226,7 @@ func denied(t *testing.T, o *org) {
 	must(t, err)
 }
 
-func replacedAndReplayed(t *testing.T, o *org) {
+func replacedAndReplayed(t testing.TB, o *org) {
 	h := o.h
 	first := o.mustStart(t)
 	firstAuthorize := h.openInstallLink(t, first.GetInstallUrl())
@@ -265,7 +265,7 @@ func replacedAndReplayed(t *testing.T, o *org) {
 	must(t, err)
 }
 
-func expired(t *testing.T, o *org) {
+func expired(t testing.TB, o *org) {
 	h := o.h
 	res := o.mustStart(t)
 	authorize := h.openInstallLink(t, res.GetInstallUrl())
@@ -281,7 +281,7 @@ func expired(t *testing.T, o *org) {
 	}
 }
 
-func authorization(t *testing.T, o *org, h *harness) {
+func authorization(t testing.TB, o *org, h *harness) {
 	other := personToken(t, "eve", "other-org", auth.RoleOwner)
 	expiredTok := token(t, auth.Claims{Subject: "olivia", OrgID: o.id, OrgRole: auth.RoleOwner,
 		Expiry: jwtDate(time.Now().Add(-time.Hour)), IssuedAt: jwtDate(time.Now().Add(-2 * time.Hour))})
@@ -290,10 +290,10 @@ func authorization(t *testing.T, o *org, h *harness) {
 	wantCode(t, err, codes.PermissionDenied, auth.ReasonRoleRequired)
 	_, err = o.disconnect(t, o.mem)
 	wantCode(t, err, codes.PermissionDenied, auth.ReasonRoleRequired)
-	for _, call := range []func(*testing.T, string) error{
-		func(t *testing.T, tok string) error { _, err := o.start(t, tok); return err },
-		func(t *testing.T, tok string) error { _, err := o.get(t, tok); return err },
-		func(t *testing.T, tok string) error { _, err := o.disconnect(t, tok); return err },
+	for _, call := range []func(testing.TB, string) error{
+		func(t testing.TB, tok string) error { _, err := o.start(t, tok); return err },
+		func(t testing.TB, tok string) error { _, err := o.get(t, tok); return err },
+		func(t testing.TB, tok string) error { _, err := o.disconnect(t, tok); return err },
 	} {
 		wantCode(t, call(t, other), codes.PermissionDenied, auth.ReasonWrongOrg)
 		wantCode(t, call(t, ""), codes.Unauthenticated, auth.ReasonTokenMissing)
@@ -316,7 +316,7 @@ func authorization(t *testing.T, o *org, h *harness) {
 	wantCode(t, err, codes.Unimplemented, "")
 }
 
-func revokeDown(t *testing.T, o *org) {
+func revokeDown(t testing.TB, o *org) {
 	h := o.h
 	o.connect(t)
 	h.zoom.InjectFault(zoomemu.EndpointRevoke, zoomemu.Fault{Status: http.StatusServiceUnavailable, Body: "upstream unavailable"})
@@ -340,7 +340,7 @@ func revokeDown(t *testing.T, o *org) {
 	o.wantState(t, notConnected, byAdmin)
 }
 
-func exchangeFails(t *testing.T, o *org) {
+func exchangeFails(t testing.TB, o *org) {
 	h := o.h
 	res := o.mustStart(t)
 	h.zoom.InjectFault(zoomemu.EndpointToken, zoomemu.Fault{Status: http.StatusBadRequest, Times: 1,

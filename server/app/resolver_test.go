@@ -29,7 +29,7 @@ var testMembers = []*zcv1.OrgMember{
 	{UserId: "liam", Email: "nobody@acme.example", Name: "Liam Lost"},
 }
 
-func (o *org) upsertMembers(t *testing.T) {
+func (o *org) upsertMembers(t testing.TB) {
 	t.Helper()
 	for _, m := range testMembers {
 		resp := &zcv1.UpsertOrgMemberResponse{}
@@ -41,7 +41,7 @@ func (o *org) upsertMembers(t *testing.T) {
 	}
 }
 
-func (o *org) resolve(t *testing.T, userID string) *zcv1.EffectiveZoomAccount {
+func (o *org) resolve(t testing.TB, userID string) *zcv1.EffectiveZoomAccount {
 	t.Helper()
 	resp := &zcv1.GetEffectiveZoomAccountResponse{}
 	must(t, o.tr.call(t, internalToken(t), zcv1.ConnectionService_GetEffectiveZoomAccount_FullMethodName,
@@ -49,7 +49,7 @@ func (o *org) resolve(t *testing.T, userID string) *zcv1.EffectiveZoomAccount {
 	return resp.GetAccount()
 }
 
-func wantResolution(t *testing.T, a *zcv1.EffectiveZoomAccount, src zcv1.ConnectionSource, reason zcv1.ResolutionReason, zoomUser string) {
+func wantResolution(t testing.TB, a *zcv1.EffectiveZoomAccount, src zcv1.ConnectionSource, reason zcv1.ResolutionReason, zoomUser string) {
 	t.Helper()
 	if a.GetSource() != src || a.GetReason() != reason || a.GetZoomUserId() != zoomUser || a.GetExplanation() == "" {
 		t.Fatalf("resolution = %v, want source %s reason %s zoom user %q", a, src, reason, zoomUser)
@@ -57,7 +57,7 @@ func wantResolution(t *testing.T, a *zcv1.EffectiveZoomAccount, src zcv1.Connect
 }
 
 // userToken is the token of one of the test members.
-func (o *org) userToken(t *testing.T, userID string) string {
+func (o *org) userToken(t testing.TB, userID string) string {
 	role := auth.RoleMember
 	if userID == "adam" {
 		role = auth.RoleAdmin
@@ -71,7 +71,7 @@ func (o *org) userToken(t *testing.T, userID string) string {
 }
 
 // connectPersonal runs a member's personal connection with zoomUser.
-func (o *org) connectPersonal(t *testing.T, userID, zoomUser string) {
+func (o *org) connectPersonal(t testing.TB, userID, zoomUser string) {
 	t.Helper()
 	resp := &zcv1.StartPersonalConnectionResponse{}
 	must(t, o.tr.call(t, o.userToken(t, userID), zcv1.ConnectionService_StartPersonalConnection_FullMethodName,
@@ -87,7 +87,7 @@ func (o *org) connectPersonal(t *testing.T, userID, zoomUser string) {
 	webtest.WantPage(t, o.h.browser.Get(callback), http.StatusOK, "personal")
 }
 
-func (o *org) setup(t *testing.T, userID string) *zcv1.UserZoomSetup {
+func (o *org) setup(t testing.TB, userID string) *zcv1.UserZoomSetup {
 	t.Helper()
 	resp := &zcv1.GetUserZoomSetupResponse{}
 	must(t, o.tr.call(t, o.userToken(t, userID), zcv1.ConnectionService_GetUserZoomSetup_FullMethodName,
@@ -111,7 +111,7 @@ func TestResolverRosterSettingsActivity(t *testing.T) {
 }
 
 // eventually polls until ok, for work the service does in the background.
-func eventually(t *testing.T, what string, ok func() bool) {
+func eventually(t testing.TB, what string, ok func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -120,7 +120,7 @@ func eventually(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-func precedence(t *testing.T, o *org) {
+func precedence(t testing.TB, o *org) {
 	o.upsertMembers(t)
 	wantResolution(t, o.resolve(t, "mia"), srcNone, zcv1.ResolutionReason_RESOLUTION_REASON_NO_CONNECTION, "")
 	o.connect(t)
@@ -185,7 +185,7 @@ func precedence(t *testing.T, o *org) {
 }
 
 // activityKinds pages through the whole log with pages of 2.
-func (o *org) activityKinds(t *testing.T) []zcv1.ActivityKind {
+func (o *org) activityKinds(t testing.TB) []zcv1.ActivityKind {
 	t.Helper()
 	var kinds []zcv1.ActivityKind
 	token := ""
@@ -205,7 +205,7 @@ func (o *org) activityKinds(t *testing.T) []zcv1.ActivityKind {
 	}
 }
 
-func missingMember(t *testing.T, o *org) {
+func missingMember(t testing.TB, o *org) {
 	o.connect(t)
 	o.upsertMembers(t) // while connected, each upsert looks the member up at once
 	a := o.resolve(t, "liam")
@@ -221,21 +221,21 @@ func missingMember(t *testing.T, o *org) {
 	must(t, err)
 }
 
-func (o *org) detachCall(t *testing.T, userID string) (*zcv1.UserZoomSetup, error) {
+func (o *org) detachCall(t testing.TB, userID string) (*zcv1.UserZoomSetup, error) {
 	resp := &zcv1.DetachFromOrgConnectionResponse{}
 	err := o.tr.call(t, o.userToken(t, userID), zcv1.ConnectionService_DetachFromOrgConnection_FullMethodName,
 		&zcv1.DetachFromOrgConnectionRequest{OrgId: o.id, UserId: userID}, resp)
 	return resp.GetSetup(), err
 }
 
-func (o *org) updateSettings(t *testing.T, tok string, s *zcv1.OrgZoomSettings, paths ...string) (*zcv1.OrgZoomSettings, error) {
+func (o *org) updateSettings(t testing.TB, tok string, s *zcv1.OrgZoomSettings, paths ...string) (*zcv1.OrgZoomSettings, error) {
 	resp := &zcv1.UpdateOrgZoomSettingsResponse{}
 	err := o.tr.call(t, tok, zcv1.ConnectionService_UpdateOrgZoomSettings_FullMethodName,
 		&zcv1.UpdateOrgZoomSettingsRequest{OrgId: o.id, Settings: s, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}}, resp)
 	return resp.GetSettings(), err
 }
 
-func detach(t *testing.T, o *org) {
+func detach(t testing.TB, o *org) {
 	o.connect(t)
 	o.upsertMembers(t)
 	_, err := o.detachCall(t, "mia")
@@ -287,13 +287,13 @@ func detach(t *testing.T, o *org) {
 	must(t, err)
 }
 
-func (o *org) roster(t *testing.T, tok string, req *zcv1.ListConnectedUsersRequest) (*zcv1.ListConnectedUsersResponse, error) {
+func (o *org) roster(t testing.TB, tok string, req *zcv1.ListConnectedUsersRequest) (*zcv1.ListConnectedUsersResponse, error) {
 	req.OrgId = o.id
 	resp := &zcv1.ListConnectedUsersResponse{}
 	return resp, o.tr.call(t, tok, zcv1.ConnectionService_ListConnectedUsers_FullMethodName, req, resp)
 }
 
-func roster(t *testing.T, o *org) {
+func roster(t testing.TB, o *org) {
 	o.connect(t)
 	o.upsertMembers(t)
 	o.connectPersonal(t, "adam", zoomemu.DevOtherOwnerID)
@@ -352,7 +352,7 @@ func roster(t *testing.T, o *org) {
 	must(t, err)
 }
 
-func batch(t *testing.T, o *org) {
+func batch(t testing.TB, o *org) {
 	o.connect(t)
 	o.upsertMembers(t)
 	ids := make([]string, 100)

@@ -48,6 +48,8 @@ type Config struct {
 	ShutdownTimeout    time.Duration
 	LogLevel           string
 	ZoomRequestTimeout time.Duration
+	// ZoomRate paces calls to each Zoom account (requests per second).
+	ZoomRate float64
 }
 
 // DevMode reports whether no Zoom app is configured, in which case the
@@ -67,6 +69,7 @@ func Defaults() Config {
 		RequestTimeout:     10 * time.Second,
 		ShutdownTimeout:    15 * time.Second,
 		ZoomRequestTimeout: 10 * time.Second,
+		ZoomRate:           10,
 		LogLevel:           "info",
 	}
 }
@@ -116,6 +119,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("ZOOMCONNECT_REQUEST_TIMEOUT", &c.RequestTimeout)
 	dur("ZOOMCONNECT_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("ZOOMCONNECT_ZOOM_TIMEOUT", &c.ZoomRequestTimeout)
+	if v := strings.TrimSpace(getenv("ZOOMCONNECT_ZOOM_RATE")); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 {
+			errs = append(errs, fmt.Errorf("ZOOMCONNECT_ZOOM_RATE: %q is not a positive number of requests per second", v))
+		}
+		c.ZoomRate = r
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}

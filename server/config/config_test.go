@@ -55,6 +55,7 @@ func TestBadConfigurationIsRefusedClearly(t *testing.T) {
 		"bad duration":         {map[string]string{"ZOOMCONNECT_INSTALL_LINK_TTL": "7 days"}, "ZOOMCONNECT_INSTALL_LINK_TTL"},
 		"bad zoom URL":         {map[string]string{"ZOOM_API_URL": "ftp://zoom"}, "ZOOM_API_URL"},
 		"bad log level":        {map[string]string{"ZOOMCONNECT_LOG_LEVEL": "loud"}, "ZOOMCONNECT_LOG_LEVEL"},
+		"bad zoom rate":        {map[string]string{"ZOOMCONNECT_ZOOM_RATE": "-3"}, "ZOOMCONNECT_ZOOM_RATE"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := FromEnv(env(tc.env))
