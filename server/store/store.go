@@ -308,6 +308,38 @@ type Store interface {
 	// ReleaseLease frees the lease if owner holds it.
 	ReleaseLease(ctx context.Context, orgID, name, owner string) error
 
+	// EnqueueWebhook durably queues a received webhook body unless an
+	// event with the same dedupe key was queued within WebhookDedupeWindow
+	// (then enqueued is false). Once it returns nil the event will be
+	// delivered by ClaimWebhooks until acknowledged, even across crashes.
+	EnqueueWebhook(ctx context.Context, dedupeKey string, body []byte) (enqueued bool, err error)
+
+	// ClaimWebhooks hands consumer up to limit queued webhooks: new ones,
+	// and ones another consumer claimed more than minIdle ago without
+	// acknowledging them (it crashed or is stuck). Oldest first.
+	ClaimWebhooks(ctx context.Context, consumer string, limit int, minIdle time.Duration) ([]WebhookDelivery, error)
+
+	// AckWebhook removes a processed webhook from the queue.
+	AckWebhook(ctx context.Context, id string) error
+
+	// IndexAdd, IndexRemove and IndexMembers maintain lookups across orgs
+	// (a Zoom account to the orgs connected to it, a Zoom user or meeting to
+	// the records naming it). They live outside the orgs' transactions (in
+	// a cluster, in other slots), so callers write them after the records
+	// and verify what they find against the records.
+	IndexAdd(ctx context.Context, index, key, member string) error
+	IndexRemove(ctx context.Context, index, key, member string) error
+	IndexMembers(ctx context.Context, index, key string) ([]string, error)
+
+	// AppendEvent adds a connection change event to the bounded global
+	// event stream (the newest MaxEvents are kept) and returns its id.
+	AppendEvent(ctx context.Context, payload []byte) (id string, err error)
+
+	// ReadEvents returns up to limit events after the event with id after
+	// ("" for: only events appended from now on; "0" for: from the oldest
+	// kept), waiting up to wait for one to arrive when there is none.
+	ReadEvents(ctx context.Context, after string, limit int, wait time.Duration) ([]Event, error)
+
 	// PutOAuthState stores a state until st.ExpiresAt. A state that has
 	// already expired (including a zero ExpiresAt) is not stored.
 	PutOAuthState(ctx context.Context, st *OAuthState) error
@@ -321,6 +353,29 @@ type Store interface {
 
 	// Close releases the backend.
 	Close() error
+}
+
+// WebhookDedupeWindow is how long a webhook's dedupe key is remembered:
+// longer than Zoom's retry schedule (5, 20 and 60 minutes).
+const WebhookDedupeWindow = 24 * time.Hour
+
+// WebhookDelivery is one queued webhook handed to a consumer.
+type WebhookDelivery struct {
+	// ID identifies the queued item for AckWebhook.
+	ID   string
+	Body []byte
+	// Deliveries counts how often the item was handed out (1 the first time).
+	Deliveries int
+}
+
+// MaxEvents bounds the global event stream.
+const MaxEvents = 100_000
+
+// Event is one entry of the global event stream.
+type Event struct {
+	// ID is opaque and increasing; pass it to ReadEvents to resume.
+	ID      string
+	Payload []byte
 }
 
 // MaxSnapshotUsers bounds one Snapshot (the batch resolver's limit).
