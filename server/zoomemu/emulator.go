@@ -1,8 +1,9 @@
 // Package zoomemu is an in-memory stand-in for the parts of Zoom that
 // zoomconnect talks to: the OAuth endpoints (authorize, token, revoke), the
-// Users API and the Meetings API (create, get, update, delete and list a
-// host's meetings). It serves Zoom's own paths (/oauth/... and /v2/...), so a
-// client's base URLs can simply point at it.
+// Users API, the Meetings API (create, get, update, delete and list a
+// host's meetings) and the webhooks Zoom sends to the app. It serves Zoom's
+// own paths (/oauth/... and /v2/...), so a client's base URLs can simply
+// point at it.
 //
 // It reproduces Zoom's unfriendly behaviour on purpose: single-use rotating
 // refresh tokens, the newest authorization revoking older ones, HTTP 400 for
@@ -20,10 +21,28 @@
 // slowly, or process a request and then drop the connection without an
 // answer, as when the network fails right after Zoom created a meeting.
 //
+// With Config.WebhookURL set it is also Zoom's webhook sender. Events are
+// POSTed as compact JSON with UTF-8 and <, >, & unescaped, as Zoom's
+// JSON.stringify sends them, so only a receiver that checks x-zm-signature
+// ("v0=" + hex HMAC-SHA256 of "v0:{timestamp}:{body}" with the secret
+// token, timestamp in seconds) over the exact bytes received succeeds. An
+// answer other than 200 or 204 within 3 seconds fails; 5xx and missing
+// answers are retried after 5, 20 and 60 minutes, with the same body and a
+// fresh timestamp, signature and x-zm-request-id, and 3xx and 4xx never.
+// The emulator emits app_deauthorized (POST /oauth/revoke, Uninstall),
+// user.updated (SetUserRole; only the id, unless Config.WebhookRoleFields),
+// user.deactivated, user.deleted and user.disassociated (DeactivateUser,
+// RemoveUser, DisassociateUser) and meeting.deleted (DELETE through the API
+// and DeleteMeeting), with the payloads of zoom-api.md §5.4–5.6. SendEvent
+// sends any other event and SendURLValidation Zoom's endpoint challenge.
+// Deliveries run in the background: WaitWebhooks waits for them, Webhooks
+// shows what was sent, and Close stops them. Deliveries are not ordered, as
+// at Zoom.
+//
 // Tests use it through Handler (for example behind httptest.Server) and
-// inspect it with Stats, Meetings and ActiveGrants; the service's dev mode
-// serves it with Serve or ListenAndServe, where a person walks through the
-// sign-in page in a browser.
+// inspect it with Stats, Meetings, ActiveGrants and Webhooks; the service's
+// dev mode serves it with Serve or ListenAndServe, where a person walks
+// through the sign-in page in a browser.
 package zoomemu
 
 import (
@@ -123,8 +142,36 @@ type Config struct {
 	// asks for one with "default_password": true. By default, as on new Zoom
 	// accounts, every meeting created without a password gets one.
 	MeetingPasscodeOptional bool
-	// Logger receives one Debug record per request (never tokens, codes,
-	// secrets or query strings). Default: discard.
+	// WebhookURL is the app's event notification endpoint; empty (the
+	// default) sends no webhooks. Zoom requires HTTPS; the emulator also
+	// accepts http, for tests. One endpoint and secret serve all clients and
+	// every account: the emulator sends each event once, whether or not an
+	// app is installed on the account concerned.
+	WebhookURL string
+	// WebhookSecret is the app's secret token, which signs every event
+	// (x-zm-signature) and URL validation answer. Required with WebhookURL.
+	WebhookSecret string
+	// WebhookRetryDelays are the waits before the retries of an event that
+	// got a 5xx, no answer, or no answer in time. nil means Zoom's 5, 20
+	// and 60 minutes; a non-nil empty slice means no retries. Delays are
+	// real time, not the Now clock, so tests set short ones.
+	WebhookRetryDelays []time.Duration
+	// WebhookTimeout is how long an endpoint may take to answer (the whole
+	// answer, body included); default Zoom's 3 seconds.
+	WebhookTimeout time.Duration
+	// WebhookRoleFields adds role_id and role_name to the object and
+	// old_object of the user.updated event SetUserRole sends. How Zoom shows
+	// a role change is undocumented, so by default both carry only "id" and
+	// the receiver has to read the user again.
+	WebhookRoleFields bool
+	// WebhookHTTPClient sends webhooks (for example one trusting an
+	// httptest TLS server). Its CheckRedirect is replaced, because Zoom
+	// takes a redirect as a failed delivery; its Timeout still applies on
+	// top of WebhookTimeout. Default: a client of the emulator's own.
+	WebhookHTTPClient *http.Client
+	// Logger receives one Debug record per request and per webhook attempt
+	// (never tokens, codes, secrets, signatures or query strings). Default:
+	// discard.
 	Logger *slog.Logger
 }
 
@@ -144,6 +191,7 @@ type Emulator struct {
 	faults  map[Endpoint]*activeFault
 	hooks   []func(RevokeEvent)
 	stats   Stats
+	wh      *webhooks // the webhook sender, with its own lock
 
 	meetings      map[int64]*Meeting
 	nextMeetingID int64
@@ -241,6 +289,10 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.MeetingDailyLimit == 0 {
 		cfg.MeetingDailyLimit = defaultMeetingDailyLimit
 	}
+	wh, err := newWebhooks(&cfg)
+	if err != nil {
+		return nil, err
+	}
 
 	e := &Emulator{
 		cfg:     cfg,
@@ -253,6 +305,7 @@ func New(cfg Config) (*Emulator, error) {
 		grants:  make(map[grantKey]*grant),
 		faults:  make(map[Endpoint]*activeFault),
 		stats:   Stats{TokenRequests: make(map[string]int)},
+		wh:      wh,
 
 		meetings:      make(map[int64]*Meeting),
 		nextMeetingID: firstMeetingID,
@@ -342,9 +395,11 @@ func (e *Emulator) AddUser(u User) error {
 
 // SetUserRole changes a user's role, as an account owner would in Zoom's
 // admin console. Tokens stay valid: Zoom documents no revocation on a role
-// change, and the service must notice it through GET /users. roleName may be
-// empty for the default roles "0", "1" and "2". CanInstallAdminApps is
-// cleared, because the new role's permissions are not known.
+// change, and the service must notice it through GET /users or the
+// user.updated webhook sent when the role id or name changes (see
+// Config.WebhookRoleFields). roleName may be empty for the default roles
+// "0", "1" and "2". CanInstallAdminApps is cleared, because the new role's
+// permissions are not known.
 func (e *Emulator) SetUserRole(userID, roleID, roleName string) error {
 	if roleName == "" {
 		roleName = defaultRoleNames[roleID]
@@ -358,17 +413,34 @@ func (e *Emulator) SetUserRole(userID, roleID, roleName string) error {
 	if !ok {
 		return fmt.Errorf("zoomemu: no user %q", userID)
 	}
+	old := rec.User
 	rec.RoleID, rec.RoleName, rec.CanInstallAdminApps = roleID, roleName, false
 	e.users[userID] = rec
+	if old.RoleID != roleID || old.RoleName != roleName {
+		e.emitRoleChange(old, rec.User, e.cfg.Now())
+	}
 	return nil
 }
 
-// RemoveUser deletes a user from their account. Their grants are kept, but
-// refreshing them (or redeeming a code the user approved) fails with Zoom's
-// 4735 "The owner of the token does not exist" as 400 invalid_grant. Their
-// unexpired access tokens still authenticate (Zoom's are self-contained
-// JWTs), but GET /users/me answers 404 1001 because the user is gone.
+// RemoveUser deletes a user from their account and sends user.deleted.
+// Their grants are kept, but refreshing them (or redeeming a code the user
+// approved) fails with Zoom's 4735 "The owner of the token does not exist"
+// as 400 invalid_grant. Their unexpired access tokens still authenticate
+// (Zoom's are self-contained JWTs), but GET /users/me answers 404 1001
+// because the user is gone. Their meetings are kept.
 func (e *Emulator) RemoveUser(userID string) error {
+	return e.removeUser(userID, EventUserDeleted)
+}
+
+// DisassociateUser removes a user from their account, as Zoom's
+// "disassociate" does (the person keeps a Zoom login of their own, outside
+// every emulated account), and sends user.disassociated. Otherwise it is
+// RemoveUser.
+func (e *Emulator) DisassociateUser(userID string) error {
+	return e.removeUser(userID, EventUserDisassociated)
+}
+
+func (e *Emulator) removeUser(userID, event string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rec, ok := e.users[userID]
@@ -377,11 +449,33 @@ func (e *Emulator) RemoveUser(userID string) error {
 	}
 	delete(e.users, userID)
 	delete(e.byEmail, strings.ToLower(rec.Email))
+	e.emitUserEvent(event, rec.User, e.cfg.Now())
+	return nil
+}
+
+// DeactivateUser sets an active or pending user's status to "inactive" and
+// sends user.deactivated. The user can no longer sign in or host new
+// meetings; their grants and tokens stay valid (what Zoom does to them is
+// undocumented), so the service must act on the event or on GET /users.
+func (e *Emulator) DeactivateUser(userID string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rec, ok := e.users[userID]
+	switch {
+	case !ok:
+		return fmt.Errorf("zoomemu: no user %q", userID)
+	case rec.Status == "inactive":
+		return fmt.Errorf("zoomemu: user %q is already inactive", userID)
+	}
+	rec.Status = "inactive"
+	e.users[userID] = rec
+	e.emitUserEvent(EventUserDeactivated, rec.User, e.cfg.Now())
 	return nil
 }
 
 // Uninstall ends the user's grant for the client as if the user removed the
-// app in the Zoom App Marketplace: all its tokens die and OnRevoke hooks run.
+// app in the Zoom App Marketplace: all its tokens die, app_deauthorized is
+// sent and OnRevoke hooks run.
 func (e *Emulator) Uninstall(clientID, userID string) error {
 	e.mu.Lock()
 	g := e.grants[grantKey{clientID, userID}]
@@ -407,9 +501,11 @@ func (e *Emulator) OnRevoke(f func(RevokeEvent)) {
 	e.hooks = append(e.hooks, f)
 }
 
-// revokeEvent must be called with e.mu held.
+// revokeEvent queues the app_deauthorized webhook for a revoked grant and
+// returns the hooks to run. Must be called with e.mu held.
 func (e *Emulator) revokeEvent(g *grant) (RevokeEvent, []func(RevokeEvent)) {
 	ev := RevokeEvent{ClientID: g.clientID, UserID: g.userID, AccountID: g.accountID, Time: e.cfg.Now()}
+	e.emitDeauthorized(g, ev.Time)
 	return ev, slices.Clone(e.hooks)
 }
 

@@ -306,14 +306,17 @@ func (e *Emulator) updateMeetingLocked(r *http.Request, g *grant, body []byte, n
 
 // deleteMeeting is DELETE /v2/meetings/{meetingId}: 204, and 404 3001 once
 // the meeting is gone. Query parameters (occurrence_id, reminders) are
-// ignored. Deletes do not count against the daily limit.
+// ignored. Deletes do not count against the daily limit. The meeting.deleted
+// webhook goes out for API deletes too, with the token's user as operator
+// (whether Zoom sends it to the deleting app is undocumented; likely).
 func (e *Emulator) deleteMeeting(w http.ResponseWriter, r *http.Request) {
-	e.meetingsHandler(func(r *http.Request, g *grant, _ []byte, _ time.Time) apiResult {
+	e.meetingsHandler(func(r *http.Request, g *grant, _ []byte, now time.Time) apiResult {
 		m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeMeetingDeleteAdmin)
 		if aerr != nil {
 			return failed(aerr)
 		}
 		delete(e.meetings, m.ID)
+		e.emitMeetingDeleted(m, g.userID, now)
 		e.stats.MeetingDeletes++
 		return apiResult{status: http.StatusNoContent}
 	})(w, r)
@@ -774,14 +777,17 @@ func (e *Emulator) Meeting(id int64) (Meeting, bool) {
 }
 
 // DeleteMeeting deletes a meeting behind the app's back, as its host would
-// in Zoom's web portal. It is not counted in Stats.
+// in Zoom's web portal, and sends meeting.deleted with the host as
+// operator. It is not counted in Stats.
 func (e *Emulator) DeleteMeeting(id int64) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, ok := e.meetings[id]; !ok {
+	m, ok := e.meetings[id]
+	if !ok {
 		return fmt.Errorf("zoomemu: no meeting %d", id)
 	}
 	delete(e.meetings, id)
+	e.emitMeetingDeleted(m, m.HostID, e.cfg.Now())
 	return nil
 }
 
