@@ -48,6 +48,7 @@ const (
 	ReasonAdminRoleLost       StateReason = "admin_role_lost"
 	ReasonInstallerRemoved    StateReason = "installer_removed"
 	ReasonInvalidGrant        StateReason = "invalid_grant"
+	ReasonDisconnectedByUser  StateReason = "disconnected_by_user"
 )
 
 // OrgConnection is the organization-wide (admin-managed) Zoom connection of
@@ -255,6 +256,8 @@ type Meeting struct {
 	ZoomMeetingID int64  `json:"zoom_meeting_id,omitempty"`
 	JoinURL       string `json:"join_url,omitempty"`
 	Passcode      string `json:"passcode,omitempty"`
+	// Gone: Zoom reported the meeting deleted; the next update recreates it.
+	Gone bool `json:"gone,omitempty"`
 
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -334,6 +337,11 @@ type Store interface {
 	// AppendEvent adds a connection change event to the bounded global
 	// event stream (the newest MaxEvents are kept) and returns its id.
 	AppendEvent(ctx context.Context, payload []byte) (id string, err error)
+
+	// LastEventID is the id of the newest event ("0-0" when there is none):
+	// a reader that wants only what comes next starts there and keeps its
+	// cursor, so nothing appended between two reads is missed.
+	LastEventID(ctx context.Context) (string, error)
 
 	// ReadEvents returns up to limit events after the event with id after
 	// ("" for: only events appended from now on; "0" for: from the oldest

@@ -12,6 +12,10 @@
 //	oauth_states     <len(orgID)> <orgID> <IDHash>  store.OAuthState
 //	meetings         <orgID> NUL <bookingID>    store.Meeting
 //	leases           <orgID> NUL <name>         owner and expiry (see lease)
+//	webhook_inbox    <seq>                      a queued webhook and its claim (see inboxItem)
+//	webhook_seen     <SHA-256 of dedupe key>    expiry (see seen)
+//	indexes          <index> NUL <key> NUL <member>  nothing
+//	events           <seq>                      the payload of an event
 //
 // Org ids never contain NUL, so the records of one org are contiguous and
 // sorted by user id (ListMembers is a cursor walk), and activity keys (ms
@@ -25,7 +29,14 @@
 // file being private to this process; an Update that writes only meetings
 // notifies nobody, since no Snapshot reads them. Expired OAuth states are
 // refused by TakeOAuthState, expired leases are free, and a janitor
-// goroutine that Close stops deletes both.
+// goroutine that Close stops deletes both (and expired dedupe keys).
+//
+// The inbox and the events are keyed by their bucket's sequence (8-byte
+// big-endian, so keys sort like it), which bbolt persists and never hands
+// out twice; their IDs are "<seq>-0", like Redis stream IDs. A webhook's
+// record holds its claim: claiming rewrites it, acknowledging deletes it.
+// AppendEvent deletes the events beyond store.MaxEvents, and wakes the
+// ReadEvents that wait (in this process: the only one using the file).
 package boltstore
 
 import (
@@ -50,8 +61,9 @@ import (
 const (
 	// openTimeout bounds the wait for the file lock held by another process.
 	openTimeout = time.Second
-	// sweepInterval is how often expired OAuth states are deleted. They are
-	// short-lived and already refused once expired: this only bounds growth.
+	// sweepInterval is how often expired OAuth states, leases and dedupe
+	// keys are deleted. They are already ignored once expired: this only
+	// bounds growth.
 	sweepInterval = time.Minute
 )
 
@@ -64,6 +76,10 @@ var (
 	stateBucket    = []byte("oauth_states")
 	meetingBucket  = []byte("meetings")
 	leaseBucket    = []byte("leases")
+	inboxBucket    = []byte("webhook_inbox")
+	seenBucket     = []byte("webhook_seen")
+	indexBucket    = []byte("indexes")
+	eventBucket    = []byte("events")
 )
 
 // Store is a store.Store in a bbolt file.
@@ -74,6 +90,12 @@ type Store struct {
 	goroutines sync.WaitGroup
 	closeOnce  sync.Once
 	closeErr   error
+
+	// appended wakes the ReadEvents waiting for an event.
+	appended signal
+	// maxEvents is the number of events kept: store.MaxEvents, but for
+	// tests of the trimming.
+	maxEvents uint64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -93,7 +115,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{connBucket, settingsBucket, memberBucket, personalBucket, activityBucket, stateBucket, meetingBucket, leaseBucket} {
+		for _, b := range [][]byte{connBucket, settingsBucket, memberBucket, personalBucket, activityBucket, stateBucket, meetingBucket, leaseBucket, inboxBucket, seenBucket, indexBucket, eventBucket} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("create bucket %s: %w", b, err)
 			}
@@ -104,7 +126,7 @@ func Open(path string) (*Store, error) {
 		_ = db.Close() // the first error says more
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	s := &Store{db: db, stop: make(chan struct{})}
+	s := &Store{db: db, stop: make(chan struct{}), maxEvents: store.MaxEvents}
 	s.goroutines.Go(s.sweepPeriodically)
 	return s, nil
 }
@@ -403,13 +425,14 @@ func (s *Store) sweepPeriodically() {
 	}
 }
 
-// sweep deletes the OAuth states and the leases expired at now, and those
-// that cannot be decoded: a state that could never be taken, a lease that
-// could never be acquired again.
+// sweep deletes the OAuth states, the leases and the webhook dedupe keys
+// expired at now, and those that cannot be decoded: a state that could
+// never be taken, a lease that could never be acquired again, a dedupe
+// key on which every EnqueueWebhook of its key would fail.
 func (s *Store) sweep(now time.Time) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		// Both kinds of records have an "expires_at".
-		for _, name := range [][]byte{stateBucket, leaseBucket} {
+		// All these records have an "expires_at".
+		for _, name := range [][]byte{stateBucket, leaseBucket, seenBucket} {
 			b := tx.Bucket(name)
 			var doomed [][]byte
 			err := b.ForEach(func(k, v []byte) error {

@@ -30,7 +30,16 @@ func open(t *testing.T, path string) *boltstore.Store {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return open(t, filepath.Join(t.TempDir(), "zoomconnect.db"))
-	})
+	}, storetest.WithRestart(func(t *testing.T) (store.Store, func() store.Store) {
+		path := filepath.Join(t.TempDir(), "zoomconnect.db")
+		s := open(t, path) // closing twice is fine
+		return s, func() store.Store {
+			if err := s.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			return open(t, path)
+		}
+	}))
 }
 
 func TestOpenCreatesPrivateFiles(t *testing.T) {
@@ -145,15 +154,23 @@ func TestClosedStoreUnavailable(t *testing.T) {
 	}
 	ctx := t.Context()
 	calls := map[string]func() error{
-		"Update":       func() error { return s.Update(ctx, "org-1", func(store.OrgTx) error { return nil }) },
-		"Snapshot":     func() error { _, err := s.Snapshot(ctx, "org-1", nil); return err },
-		"ListMembers":  func() error { _, err := s.ListMembers(ctx, "org-1", "", 10); return err },
-		"ListActivity": func() error { _, err := s.ListActivity(ctx, "org-1", "", 10); return err },
-		"Subscribe":    func() error { return s.Subscribe(ctx, func(string) {}) },
-		"Ping":         func() error { return s.Ping(ctx) },
-		"GetMeeting":   func() error { _, err := s.GetMeeting(ctx, "org-1", "b"); return err },
-		"AcquireLease": func() error { _, err := s.AcquireLease(ctx, "org-1", "l", "o", time.Minute); return err },
-		"ReleaseLease": func() error { return s.ReleaseLease(ctx, "org-1", "l", "o") },
+		"Update":         func() error { return s.Update(ctx, "org-1", func(store.OrgTx) error { return nil }) },
+		"Snapshot":       func() error { _, err := s.Snapshot(ctx, "org-1", nil); return err },
+		"ListMembers":    func() error { _, err := s.ListMembers(ctx, "org-1", "", 10); return err },
+		"ListActivity":   func() error { _, err := s.ListActivity(ctx, "org-1", "", 10); return err },
+		"Subscribe":      func() error { return s.Subscribe(ctx, func(string) {}) },
+		"Ping":           func() error { return s.Ping(ctx) },
+		"GetMeeting":     func() error { _, err := s.GetMeeting(ctx, "org-1", "b"); return err },
+		"AcquireLease":   func() error { _, err := s.AcquireLease(ctx, "org-1", "l", "o", time.Minute); return err },
+		"ReleaseLease":   func() error { return s.ReleaseLease(ctx, "org-1", "l", "o") },
+		"EnqueueWebhook": func() error { _, err := s.EnqueueWebhook(ctx, "k", nil); return err },
+		"ClaimWebhooks":  func() error { _, err := s.ClaimWebhooks(ctx, "c", 10, 0); return err },
+		"AckWebhook":     func() error { return s.AckWebhook(ctx, "1-0") },
+		"IndexAdd":       func() error { return s.IndexAdd(ctx, "i", "k", "m") },
+		"IndexRemove":    func() error { return s.IndexRemove(ctx, "i", "k", "m") },
+		"IndexMembers":   func() error { _, err := s.IndexMembers(ctx, "i", "k"); return err },
+		"AppendEvent":    func() error { _, err := s.AppendEvent(ctx, nil); return err },
+		"ReadEvents":     func() error { _, err := s.ReadEvents(ctx, "", 10, time.Second); return err },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, store.ErrUnavailable) {

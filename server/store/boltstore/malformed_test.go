@@ -57,6 +57,9 @@ func TestMalformed(t *testing.T) {
 			return err
 		}},
 		"lease released": {leaseBucket, userKey("org-12", "l"), func() error { return s.ReleaseLease(ctx, "org-12", "l", "o") }},
+		"dedupe key":     {seenBucket, seenKey("dup"), func() error { _, err := s.EnqueueWebhook(ctx, "dup", nil); return err }},
+		"inbox item":     {inboxBucket, seqKey(1), func() error { _, err := s.ClaimWebhooks(ctx, "c", 10, 0); return err }},
+		"event key":      {eventBucket, []byte{1, 2, 3}, func() error { _, err := s.ReadEvents(ctx, "0", 10, 0); return err }},
 	}
 	for name, tc := range cases {
 		err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(tc.bucket).Put(tc.key, []byte("{not json")) })

@@ -11,8 +11,8 @@
 // subscription is down; without a subscription (before Start, after its
 // context ends) nothing is cached. Memory is bounded by the number of orgs
 // and of users per org (see the options). Everything but Snapshot and
-// Update passes through, meetings and leases included: they are never
-// cached.
+// Update passes through, meetings, leases, the webhook inbox, the indexes
+// and the event stream included: they are never cached.
 //
 // Meetings are no part of a Snapshot, and the backends notify nobody of an
 // Update that writes only meetings, so that other replicas keep their
@@ -263,6 +263,47 @@ func (s *Store) AcquireLease(ctx context.Context, orgID, name, owner string, ttl
 // ReleaseLease implements store.Store by passing through.
 func (s *Store) ReleaseLease(ctx context.Context, orgID, name, owner string) error {
 	return s.inner.ReleaseLease(ctx, orgID, name, owner)
+}
+
+// EnqueueWebhook implements store.Store by passing through.
+func (s *Store) EnqueueWebhook(ctx context.Context, dedupeKey string, body []byte) (bool, error) {
+	return s.inner.EnqueueWebhook(ctx, dedupeKey, body)
+}
+
+// ClaimWebhooks implements store.Store by passing through.
+func (s *Store) ClaimWebhooks(ctx context.Context, consumer string, limit int, minIdle time.Duration) ([]store.WebhookDelivery, error) {
+	return s.inner.ClaimWebhooks(ctx, consumer, limit, minIdle)
+}
+
+// AckWebhook implements store.Store by passing through.
+func (s *Store) AckWebhook(ctx context.Context, id string) error { return s.inner.AckWebhook(ctx, id) }
+
+// IndexAdd implements store.Store by passing through.
+func (s *Store) IndexAdd(ctx context.Context, index, key, member string) error {
+	return s.inner.IndexAdd(ctx, index, key, member)
+}
+
+// IndexRemove implements store.Store by passing through.
+func (s *Store) IndexRemove(ctx context.Context, index, key, member string) error {
+	return s.inner.IndexRemove(ctx, index, key, member)
+}
+
+// IndexMembers implements store.Store by passing through.
+func (s *Store) IndexMembers(ctx context.Context, index, key string) ([]string, error) {
+	return s.inner.IndexMembers(ctx, index, key)
+}
+
+// AppendEvent implements store.Store by passing through.
+func (s *Store) AppendEvent(ctx context.Context, payload []byte) (string, error) {
+	return s.inner.AppendEvent(ctx, payload)
+}
+
+// LastEventID passes through.
+func (s *Store) LastEventID(ctx context.Context) (string, error) { return s.inner.LastEventID(ctx) }
+
+// ReadEvents implements store.Store by passing through.
+func (s *Store) ReadEvents(ctx context.Context, after string, limit int, wait time.Duration) ([]store.Event, error) {
+	return s.inner.ReadEvents(ctx, after, limit, wait)
 }
 
 // PutOAuthState implements store.Store by passing through.

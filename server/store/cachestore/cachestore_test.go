@@ -17,7 +17,12 @@ import (
 
 func openBolt(t *testing.T) store.Store {
 	t.Helper()
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "zoomconnect.db"))
+	return openBoltAt(t, filepath.Join(t.TempDir(), "zoomconnect.db"))
+}
+
+func openBoltAt(t *testing.T, path string) store.Store {
+	t.Helper()
+	s, err := boltstore.Open(path)
 	if err != nil {
 		t.Fatalf("boltstore.Open: %v", err)
 	}
@@ -49,13 +54,26 @@ func newCache(t *testing.T, inner store.Store, opts ...cachestore.Option) *cache
 }
 
 func TestConformanceBolt(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return newCache(t, openBolt(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store { return newCache(t, openBolt(t)) },
+		storetest.WithRestart(func(t *testing.T) (store.Store, func() store.Store) {
+			path := filepath.Join(t.TempDir(), "zoomconnect.db")
+			c := newCache(t, openBoltAt(t, path)) // closing twice is fine
+			return c, func() store.Store {
+				if err := c.Close(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+				return newCache(t, openBoltAt(t, path))
+			}
+		}))
 }
 
 func TestRedis(t *testing.T) {
 	srv := redistest.StartStandalone(t)
 	t.Run("Conformance", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) store.Store { return newCache(t, openRedis(t, srv.URL())) })
+		storetest.Run(t, func(t *testing.T) store.Store { return newCache(t, openRedis(t, srv.URL())) },
+			storetest.WithRestart(func(t *testing.T) (store.Store, func() store.Store) {
+				return newCache(t, openRedis(t, srv.URL())), func() store.Store { return newCache(t, openRedis(t, srv.URL())) }
+			}))
 	})
 	t.Run("Replicas", func(t *testing.T) {
 		t.Parallel()

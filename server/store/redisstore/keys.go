@@ -1,6 +1,9 @@
 package redisstore
 
-import "encoding/hex"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
 
 // The key scheme, documented in the package comment. The hash tag {org:ID}
 // keeps every key of one org in one Redis Cluster slot. Org ids have no
@@ -33,3 +36,31 @@ func leaseKey(orgID, name string) string { return orgPrefix(orgID) + ":lease:" +
 func stateKey(orgID string, idHash []byte) string {
 	return orgPrefix(orgID) + ":state:" + hex.EncodeToString(idHash)
 }
+
+// The global keys, of no org. The webhook inbox and its dedupe keys share
+// the hash tag {webhooks}, so that EnqueueWebhook, one script over both,
+// runs on one node of a cluster; the event stream is one key, and each
+// index set is one key, in whatever slot its name falls.
+const (
+	// inboxKey is the stream of queued webhooks.
+	inboxKey = "zc:{webhooks}:inbox"
+	// inboxGroup is the consumer group of every ClaimWebhooks.
+	inboxGroup = "zoomconnect"
+	// bodyField is the field of an inbox entry that holds the body.
+	bodyField = "body"
+	// eventsKey is the global event stream.
+	eventsKey = "zc:{events}:stream"
+	// payloadField is the field of an event that holds its payload.
+	payloadField = "payload"
+)
+
+// seenKey remembers a dedupe key for store.WebhookDedupeWindow; hashed,
+// since a dedupe key may be long or hold anything.
+func seenKey(dedupeKey string) string {
+	sum := sha256.Sum256([]byte(dedupeKey))
+	return "zc:{webhooks}:seen:" + hex.EncodeToString(sum[:])
+}
+
+// indexKey is the set of the members of an index's key. Index names have
+// no colon (backend.CheckIndexKey), so the name ends at the first one.
+func indexKey(index, key string) string { return "zc:idx:" + index + ":" + key }

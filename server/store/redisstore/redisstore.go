@@ -16,6 +16,21 @@
 //	zc:{org:<orgID>}:meeting:<bookingID>    JSON store.Meeting
 //	zc:{org:<orgID>}:lease:<name>           the owner of the lease, expiring with it
 //
+// The global parts of the contract have keys of their own (see keys.go):
+//
+//	zc:{webhooks}:inbox                 stream of queued webhooks (field "body"), read by the consumer group "zoomconnect"
+//	zc:{webhooks}:seen:<hex of SHA-256 of the dedupe key>  "1", expiring after store.WebhookDedupeWindow
+//	zc:{events}:stream                  stream of events (field "payload"), trimmed to about store.MaxEvents
+//	zc:idx:<index>:<key>                set of the members of an index key
+//
+// The inbox and the dedupe keys share the hash tag {webhooks}: queueing a
+// webhook is one script over both (see webhook.go). Claiming takes over
+// the entries whose consumer left them unacknowledged for minIdle
+// (XAUTOCLAIM, Redis 6.2 or later) before reading new ones (XREADGROUP),
+// in one script; acknowledging deletes the entry (XACK and XDEL). Index
+// names have no colon, so index keys are unambiguous; each index call is
+// one command on one set, so indexes spread over a cluster.
+//
 // The members set mirrors the member records (Update changes both in one
 // transaction) so that ListMembers pages with ZRANGE BYLEX instead of
 // loading every member. An activity entry is a stream entry whose field
@@ -45,6 +60,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"time"
 
@@ -67,6 +83,9 @@ const (
 type Store struct {
 	client     redis.UniversalClient
 	ownsClient bool
+	// maxEvents is the length the event stream is trimmed to (about):
+	// store.MaxEvents, but for tests of the trimming.
+	maxEvents int64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -84,7 +103,7 @@ func WithClient(c redis.UniversalClient) Option {
 // New connects to the Redis described by rawURL (see ParseURL) and checks
 // that it answers.
 func New(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
-	s := &Store{}
+	s := &Store{maxEvents: store.MaxEvents}
 	for _, o := range opts {
 		o(s)
 	}
@@ -346,7 +365,11 @@ func (s *Store) Close() error {
 // fine); otherwise it matches store.ErrUnavailable. err stays in the chain
 // for logs.
 func redisErr(ctx context.Context, op string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+	ctxErr := ctx.Err()
+	if ctxErr == nil && pastDeadline(ctx, err) {
+		ctxErr = context.DeadlineExceeded
+	}
+	if ctxErr != nil && !errors.Is(err, ctxErr) {
 		// An expired deadline may surface as a network timeout.
 		err = fmt.Errorf("%w: %w", ctxErr, err)
 	}
@@ -358,6 +381,15 @@ func redisErr(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("redisstore: %s: malformed record: %w", op, err)
 	}
 	return fmt.Errorf("%w: redisstore: %s: %w", store.ErrUnavailable, op, err)
+}
+
+// pastDeadline reports whether err is a network timeout at or after ctx's
+// deadline: go-redis sets the connection's deadline to ctx's, which may
+// expire just before ctx's own timer marks ctx done.
+func pastDeadline(ctx context.Context, err error) bool {
+	deadline, ok := ctx.Deadline()
+	var netErr net.Error
+	return ok && !time.Now().Before(deadline) && errors.As(err, &netErr) && netErr.Timeout()
 }
 
 // appendUserKeys appends the member and personal keys of every user.

@@ -33,6 +33,14 @@ func newStore(t *testing.T, url string, opts ...redisstore.Option) *redisstore.S
 	return s
 }
 
+// withNewClient restarts a store of the conformance suite as a new
+// process would: with a new client of the same server.
+func withNewClient(url string) storetest.Option {
+	return storetest.WithRestart(func(t *testing.T) (store.Store, func() store.Store) {
+		return newStore(t, url), func() store.Store { return newStore(t, url) }
+	})
+}
+
 // orgID returns an org id unique to the test, for tests sharing a server.
 func orgID(t *testing.T) string {
 	return "org-" + strings.ReplaceAll(t.Name(), "/", "-") + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -51,7 +59,7 @@ func update(t *testing.T, s store.Store, orgID string, fn func(store.OrgTx)) {
 func TestStandalone(t *testing.T) {
 	srv := redistest.StartStandalone(t)
 	t.Run("Conformance", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, srv.URL()) })
+		storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, srv.URL()) }, withNewClient(srv.URL()))
 	})
 	t.Run("RoundTrips", func(t *testing.T) {
 		h := &roundTrips{}
@@ -74,6 +82,8 @@ func TestStandalone(t *testing.T) {
 	t.Run("Conflict", func(t *testing.T) { testConflict(t, srv) })
 	t.Run("DeadlineExceeded", func(t *testing.T) { testDeadlineExceeded(t, srv) })
 	t.Run("Malformed", func(t *testing.T) { testMalformed(t, srv) })
+	t.Run("MalformedGlobal", func(t *testing.T) { testMalformedGlobal(t, srv) })
+	t.Run("EventsTrimmed", func(t *testing.T) { testEventsTrimmed(t, srv) })
 	t.Run("Resubscribe", func(t *testing.T) { testResubscribe(t, srv) })
 	t.Run("WithClient", func(t *testing.T) { testWithClient(t, srv) })
 }
@@ -81,7 +91,7 @@ func TestStandalone(t *testing.T) {
 func TestCluster(t *testing.T) {
 	c := redistest.StartCluster(t)
 	t.Run("Conformance", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, c.URL()) })
+		storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, c.URL()) }, withNewClient(c.URL()))
 	})
 	t.Run("KeyScheme", func(t *testing.T) { testKeyScheme(t, c) })
 	t.Run("RoundTrips", func(t *testing.T) {
@@ -101,6 +111,7 @@ func TestCluster(t *testing.T) {
 		testRoundTrips(t, cc, calls, requests)
 	})
 	t.Run("SubscribeAcrossNodes", func(t *testing.T) { testSubscribeAcrossNodes(t, c) })
+	t.Run("GlobalKeyScheme", func(t *testing.T) { testGlobalKeyScheme(t, c) })
 }
 
 // roundTrips is a redis.Hook counting the requests of a client: one per
@@ -178,6 +189,42 @@ func testRoundTrips(t *testing.T, c redis.UniversalClient, hooks ...*roundTrips)
 		return err
 	})
 	measure("ReleaseLease", 1, func() error { return s.ReleaseLease(t.Context(), org, "lease", "o") })
+	// The global parts: warm the scripts and the connections to the nodes
+	// of their keys up, then measure.
+	if _, err := s.IndexMembers(t.Context(), "i", org); err != nil {
+		t.Fatalf("IndexMembers: %v", err)
+	}
+	if _, err := s.AppendEvent(t.Context(), []byte("warm-up")); err != nil {
+		t.Fatalf("AppendEvent: %v", err)
+	}
+	if _, err := s.EnqueueWebhook(t.Context(), "warm-up "+org, []byte("b")); err != nil {
+		t.Fatalf("EnqueueWebhook: %v", err)
+	}
+	warm, err := s.ClaimWebhooks(t.Context(), "warm-up", 100, 0)
+	if err != nil {
+		t.Fatalf("ClaimWebhooks: %v", err)
+	}
+	for _, d := range warm {
+		if err := s.AckWebhook(t.Context(), d.ID); err != nil {
+			t.Fatalf("AckWebhook: %v", err)
+		}
+	}
+	measure("EnqueueWebhook", 1, func() error { _, err := s.EnqueueWebhook(t.Context(), "measured "+org, []byte("b")); return err })
+	var claimed []store.WebhookDelivery
+	measure("ClaimWebhooks", 1, func() error {
+		var err error
+		claimed, err = s.ClaimWebhooks(t.Context(), "c", 100, time.Hour)
+		if err == nil && len(claimed) != 1 {
+			err = fmt.Errorf("claimed %d webhooks, want 1", len(claimed))
+		}
+		return err
+	})
+	measure("AckWebhook", 1, func() error { return s.AckWebhook(t.Context(), claimed[0].ID) })
+	measure("IndexAdd", 1, func() error { return s.IndexAdd(t.Context(), "i", org, "m") })
+	measure("IndexMembers", 1, func() error { _, err := s.IndexMembers(t.Context(), "i", org); return err })
+	measure("AppendEvent", 1, func() error { _, err := s.AppendEvent(t.Context(), []byte("p")); return err })
+	measure("ReadEvents", 1, func() error { _, err := s.ReadEvents(t.Context(), "0", 10, 0); return err })
+	measure(`ReadEvents("")`, 2, func() error { _, err := s.ReadEvents(t.Context(), "", 10, time.Millisecond); return err })
 	measure("ListMembers", 2, func() error {
 		page, err := s.ListMembers(t.Context(), org, "", 100)
 		if err == nil && len(page) != 50 {
@@ -622,6 +669,21 @@ func TestOutage(t *testing.T) {
 			return err
 		},
 		"ReleaseLease": func() error { return s.ReleaseLease(ctx, org, "l", "o") },
+		"EnqueueWebhook": func() error {
+			_, err := s.EnqueueWebhook(ctx, "k", []byte("b"))
+			return err
+		},
+		"ClaimWebhooks": func() error { _, err := s.ClaimWebhooks(ctx, "c", 10, 0); return err },
+		"AckWebhook":    func() error { return s.AckWebhook(ctx, "1-0") },
+		"IndexAdd":      func() error { return s.IndexAdd(ctx, "i", "k", "m") },
+		"IndexRemove":   func() error { return s.IndexRemove(ctx, "i", "k", "m") },
+		"IndexMembers":  func() error { _, err := s.IndexMembers(ctx, "i", "k"); return err },
+		"AppendEvent":   func() error { _, err := s.AppendEvent(ctx, []byte("p")); return err },
+		"ReadEvents":    func() error { _, err := s.ReadEvents(ctx, "0", 10, 0); return err },
+		"ReadEvents from now, waiting": func() error {
+			_, err := s.ReadEvents(ctx, "", 10, time.Second)
+			return err
+		},
 		"New": func() error {
 			_, err := redisstore.New(ctx, srv.URL()+"?max_retries=-1")
 			return err

@@ -32,6 +32,7 @@ func fullMeeting(orgID, bookingID string) *store.Meeting {
 		ZoomMeetingID: 1<<53 + 1,
 		JoinURL:       "https://zoom.us/j/9007199254740993?pwd=a&b=<c>",
 		Passcode:      "p@ss\"w0rd",
+		Gone:          true,
 		CreatedAt:     ts(9 * time.Second),
 		UpdatedAt:     ts(10 * time.Second),
 	}

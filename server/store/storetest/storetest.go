@@ -18,9 +18,19 @@ import (
 
 // Run runs the conformance suite. open returns a store for one subtest and
 // registers its cleanup with that subtest's t. Subtests run in parallel and
-// use their own org ids, so open may hand out stores that share one backend
-// without flushing it.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// use their own org ids (and index names), so open may hand out stores that
+// share one backend without flushing it.
+//
+// The webhook inbox and the event stream are global: the subtests of
+// "Global" use them one at a time (in parallel with the others, which do
+// not touch them). Each webhook test starts by claiming and acknowledging
+// whatever the inbox holds: run the suite on a backend of its own (one Run
+// at a time), never on one that real webhooks are queued in.
+func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -63,6 +73,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LeaseArguments", testLeaseArguments},
 		{"Ping", testPing},
 		{"CanceledContext", testCanceledContext},
+		{"Index", testIndex},
+		{"IndexesIsolated", testIndexesIsolated},
+		{"IndexArguments", testIndexArguments},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,6 +83,51 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			tc.fn(t, open(t))
 		})
 	}
+	global := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"WebhookRoundTrip", testWebhookRoundTrip},
+		{"WebhookDedupe", testWebhookDedupe},
+		{"WebhookRedelivery", testWebhookRedelivery},
+		{"ConcurrentEnqueues", testConcurrentEnqueues},
+		{"WebhookArguments", testWebhookArguments},
+		{"EventsAppendRead", testEventsAppendRead},
+		{"EventsFromNow", testEventsFromNow},
+		{"LastEventID", testLastEventID},
+		{"EventsWait", testEventsWait},
+		{"EventArguments", testEventArguments},
+		{"CanceledContext", testGlobalCanceledContext},
+	}
+	t.Run("Global", func(t *testing.T) {
+		t.Parallel()
+		for _, tc := range global {
+			t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+		}
+		t.Run("WebhooksDurable", func(t *testing.T) {
+			if cfg.restart == nil {
+				t.Skip("no storetest.WithRestart given")
+			}
+			testWebhooksDurable(t, cfg.restart)
+		})
+	})
+}
+
+// Option configures Run.
+type Option func(*config)
+
+type config struct {
+	restart func(t *testing.T) (store.Store, func() store.Store)
+}
+
+// WithRestart lets the suite check that queued webhooks survive a
+// restart. open returns a store for one subtest, like Run's, with a
+// function that stands for a restart of the process: it closes the store
+// if its data would not outlive it otherwise (as bbolt's file) and returns
+// a new store over the same data (for a server, a new client), whose
+// cleanup is registered with t too. Without it, that test is skipped.
+func WithRestart(open func(t *testing.T) (s store.Store, restart func() store.Store)) Option {
+	return func(c *config) { c.restart = open }
 }
 
 // newOrgID returns an org id no other subtest or run uses, made of the

@@ -95,7 +95,8 @@ func Decode[T any](where string, data []byte) (*T, error) {
 // ActivityID is the ID of an activity entry, written "<ms>-<seq>" like a
 // Redis stream ID (which it is in the Redis backend): Ms is the entry's
 // time in Unix milliseconds and Seq tells apart entries of one millisecond.
-// IDs sort like (Ms, Seq).
+// IDs sort like (Ms, Seq). Queued webhooks and events have IDs of the same
+// shape (see ParseWebhookID and ParseEventCursor).
 type ActivityID struct {
 	Ms, Seq uint64
 }
@@ -106,13 +107,23 @@ func (id ActivityID) String() string {
 
 // ParseActivityID parses the String form of an ID.
 func ParseActivityID(s string) (ActivityID, error) {
+	id, ok := parseStreamID(s)
+	if !ok {
+		return ActivityID{}, fmt.Errorf("store: malformed activity ID %q: want <ms>-<seq>", s)
+	}
+	return id, nil
+}
+
+// parseStreamID parses "<uint64>-<uint64>", the shape of every ID the
+// stores hand out (activity entries, queued webhooks, events).
+func parseStreamID(s string) (ActivityID, bool) {
 	msText, seqText, ok := strings.Cut(s, "-")
 	ms, errMs := strconv.ParseUint(msText, 10, 64)
 	seq, errSeq := strconv.ParseUint(seqText, 10, 64)
 	if !ok || errMs != nil || errSeq != nil {
-		return ActivityID{}, fmt.Errorf("store: malformed activity ID %q: want <ms>-<seq>", s)
+		return ActivityID{}, false
 	}
-	return ActivityID{Ms: ms, Seq: seq}, nil
+	return ActivityID{Ms: ms, Seq: seq}, true
 }
 
 // NextActivityID returns the ID of an entry of time t appended after the

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -68,6 +69,72 @@ func TestCheckLease(t *testing.T) {
 	for _, ttl := range []time.Duration{0, -time.Second} {
 		if err := CheckLeaseTTL(ttl); err == nil {
 			t.Errorf("CheckLeaseTTL(%v) accepted it", ttl)
+		}
+	}
+}
+
+func TestCheckIndex(t *testing.T) {
+	if err := CheckIndexKey("zoomuser", "abc:{x} é"); err != nil {
+		t.Errorf("CheckIndexKey of an ordinary index and key: %v", err)
+	}
+	if err := CheckIndexMember("personal/org-1/user-1"); err != nil {
+		t.Errorf("CheckIndexMember of an ordinary member: %v", err)
+	}
+	long := strings.Repeat("x", MaxIndexPart+1)
+	for _, args := range [][2]string{{"", "k"}, {"i", ""}, {"i\x00", "k"}, {"i", "k\x00"}, {"a:b", "k"}, {long, "k"}, {"i", long}} {
+		if err := CheckIndexKey(args[0], args[1]); err == nil {
+			t.Errorf("CheckIndexKey(%.20q) accepted them", args)
+		}
+	}
+	for _, m := range []string{"", "m\x00", long} {
+		if err := CheckIndexMember(m); err == nil {
+			t.Errorf("CheckIndexMember(%.20q) accepted it", m)
+		}
+	}
+}
+
+func TestCheckClaim(t *testing.T) {
+	if err := CheckClaim("replica-1", 1, 0); err != nil {
+		t.Errorf("CheckClaim of ordinary arguments: %v", err)
+	}
+	for _, c := range []struct {
+		consumer string
+		limit    int
+		minIdle  time.Duration
+	}{{"", 1, 0}, {"c\x00", 1, 0}, {"c", 0, 0}, {"c", 1, -time.Nanosecond}} {
+		if err := CheckClaim(c.consumer, c.limit, c.minIdle); err == nil {
+			t.Errorf("CheckClaim(%+v) accepted them", c)
+		}
+	}
+	if err := CheckDedupeKey(""); err == nil {
+		t.Error("CheckDedupeKey accepted an empty key")
+	}
+}
+
+func TestParseEventCursor(t *testing.T) {
+	tests := map[string]EventCursor{
+		"":       {FromNow: true},
+		"0":      {},
+		"0-0":    {},
+		"1-0":    {After: ActivityID{1, 0}},
+		"17-345": {After: ActivityID{17, 345}},
+	}
+	for s, want := range tests {
+		if got, err := ParseEventCursor(s); err != nil || got != want {
+			t.Errorf("ParseEventCursor(%q) = %+v, %v; want %+v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"$", ">", "+", "-", "1", "00", "1-", "-1", "a-1", "1-1-1", " 1-1", "0 "} {
+		if got, err := ParseEventCursor(s); err == nil {
+			t.Errorf("ParseEventCursor(%q) = %+v, want an error", s, got)
+		}
+	}
+	if _, err := ParseWebhookID("5-0"); err != nil {
+		t.Errorf("ParseWebhookID(5-0): %v", err)
+	}
+	for _, s := range []string{"", "0", "5", "x-0"} {
+		if _, err := ParseWebhookID(s); err == nil {
+			t.Errorf("ParseWebhookID(%q) accepted it", s)
 		}
 	}
 }
