@@ -262,6 +262,38 @@ func (s *ConnectionServer) ListActivity(ctx context.Context, req *zcv1.ListActiv
 	return out, nil
 }
 
+// PreviewOrgDisconnect lists who would lose Zoom with a disconnect.
+func (s *ConnectionServer) PreviewOrgDisconnect(ctx context.Context, req *zcv1.PreviewOrgDisconnectRequest) (*zcv1.PreviewOrgDisconnectResponse, error) {
+	if _, err := callerFor(ctx, req.GetOrgId(), (*auth.Principal).RequireOrgAdmin); err != nil {
+		return nil, err
+	}
+	members, next, err := s.Connections.PreviewDisconnect(ctx, req.GetOrgId(), req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	out := &zcv1.PreviewOrgDisconnectResponse{NextPageToken: next}
+	for _, m := range members {
+		out.AffectedUsers = append(out.AffectedUsers, &zcv1.OrgMember{UserId: m.UserID, Email: m.Email, Name: m.Name})
+	}
+	return out, nil
+}
+
+// WatchConnectionEvents streams connection changes to internal services.
+func (s *ConnectionServer) WatchConnectionEvents(req *zcv1.WatchConnectionEventsRequest, stream zcv1.ConnectionService_WatchConnectionEventsServer) error {
+	p, _ := auth.FromContext(stream.Context())
+	if err := p.RequireInternal(); err != nil {
+		return err
+	}
+	if req.GetOrgId() != "" {
+		if err := connection.ValidateID(req.GetOrgId()); err != nil {
+			return errs.InvalidArgument("org_id", "INVALID_ORG_ID", "org_id %v", err)
+		}
+	}
+	return s.Connections.WatchEvents(stream.Context(), req.GetAfterEventId(), req.GetOrgId(), func(_ string, ev *zcv1.ConnectionEvent) error {
+		return stream.Send(&zcv1.WatchConnectionEventsResponse{Event: ev})
+	})
+}
+
 // callerFor validates orgID and returns the caller if require allows them.
 func callerFor(ctx context.Context, orgID string, require func(*auth.Principal, string) error) (*auth.Principal, error) {
 	if err := connection.ValidateID(orgID); err != nil {

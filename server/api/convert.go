@@ -24,6 +24,7 @@ var reasonProto = map[store.StateReason]zcv1.ConnectionStateReason{
 	store.ReasonAdminRoleLost:       zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_ADMIN_ROLE_LOST,
 	store.ReasonInstallerRemoved:    zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INSTALLER_REMOVED,
 	store.ReasonInvalidGrant:        zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INVALID_GRANT,
+	store.ReasonDisconnectedByUser:  zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DISCONNECTED_BY_USER,
 }
 
 func orgConnectionProto(v connection.OrgView) *zcv1.OrgConnection {

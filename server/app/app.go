@@ -27,6 +27,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/store/cachestore"
 	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
 	"github.com/zoomconnect/zoomconnect/server/web"
+	"github.com/zoomconnect/zoomconnect/server/webhook"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 	"google.golang.org/grpc"
@@ -57,6 +58,9 @@ type App struct {
 	// stopBackground ends work that lives as long as the app (the cache's
 	// change subscription).
 	stopBackground context.CancelFunc
+	conns          *connection.Service
+	// webhookQueued wakes this process's webhook worker.
+	webhookQueued chan struct{}
 	// Emulator is the built-in Zoom emulator in dev mode, nil otherwise.
 	Emulator *zoomemu.Emulator
 	// PublicURL is the effective external base URL.
@@ -103,14 +107,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 		return nil, err
 	}
 	zoomClient := zoom.New(zoomCfg)
-	conns := connection.New(connection.Config{
+	a.conns = connection.New(connection.Config{
 		Store: a.store, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
 		InstallLinkTTL: cfg.InstallLinkTTL, StateTTL: cfg.OAuthStateTTL, Logger: log,
 	})
-	meetings := meeting.New(meeting.Config{Store: a.store, Connections: conns, Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
+	meetings := meeting.New(meeting.Config{Store: a.store, Connections: a.conns, Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
 
-	a.buildGRPC(verifier, conns, meetings)
-	if err := a.buildHTTP(ctx, conns); err != nil {
+	a.buildGRPC(verifier, a.conns, meetings)
+	if err := a.buildHTTP(ctx, a.conns); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -210,6 +214,10 @@ func (a *App) zoomConfig() (zoom.Config, error) {
 	userApp := zoomemu.Client{ID: "dev-user-app", Secret: secrets.NewToken(), RedirectURIs: []string{zc.RedirectURL}}
 	emuCfg := zoomemu.DevConfig(orgApp, userApp)
 	emuCfg.APIURL = a.PublicURL + EmulatorPrefix
+	if a.cfg.ZoomWebhookSecret == "" {
+		a.cfg.ZoomWebhookSecret = secrets.NewToken()
+	}
+	emuCfg.WebhookURL, emuCfg.WebhookSecret = a.PublicURL+webhook.Path, a.cfg.ZoomWebhookSecret
 	emuCfg.Logger = a.log
 	emu, err := zoomemu.New(emuCfg)
 	if err != nil {
@@ -263,6 +271,16 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", gw)
+	a.webhookQueued = make(chan struct{}, 1)
+	mux.Handle(webhook.Path, &webhook.Handler{
+		Secret: []byte(a.cfg.ZoomWebhookSecret), Store: a.store, Now: time.Now, Logger: a.log,
+		Queued: func() {
+			select {
+			case a.webhookQueued <- struct{}{}:
+			default:
+			}
+		},
+	})
 	(&web.OAuthPages{Connections: conns, Logger: a.log}).Register(mux)
 	web.Probes{Ready: a.store.Ping}.Register(mux)
 	if a.Emulator != nil {
@@ -311,6 +329,10 @@ func (a *App) Run(ctx context.Context) error {
 	healthCtx, stopHealth := context.WithCancel(ctx)
 	defer stopHealth()
 	go a.watchStoreHealth(healthCtx)
+	if a.cfg.WebhookWorker {
+		go a.conns.RunWebhookWorker(healthCtx, "worker-"+secrets.NewToken()[:12], a.webhookQueued, 0)
+	}
+	go a.conns.RunMonitor(healthCtx, a.cfg.MonitorInterval)
 	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "public_url", a.PublicURL, "dev_mode", a.cfg.DevMode())
 
 	var runErr error
@@ -371,6 +393,9 @@ func (a *App) shutdown() {
 
 // closeAll releases what New acquired; safe on a partly built App.
 func (a *App) closeAll() {
+	if a.Emulator != nil {
+		a.Emulator.Close()
+	}
 	if a.stopBackground != nil {
 		a.stopBackground()
 	}

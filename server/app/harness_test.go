@@ -91,6 +91,18 @@ func withZoom(f func(*zoomemu.Config)) option {
 	return func(_ *config.Config, z *zoomemu.Config) { f(z) }
 }
 
+// webhookSecret signs the emulator's events to the service.
+const webhookSecret = "test-webhook-secret-token"
+
+// withWebhooks makes the emulator deliver its events to the service.
+func withWebhooks() option {
+	return func(c *config.Config, z *zoomemu.Config) {
+		c.ZoomWebhookSecret = webhookSecret
+		z.WebhookURL, z.WebhookSecret = "http://"+c.HTTPAddr+"/webhooks/zoom", webhookSecret
+		z.WebhookRetryDelays = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+	}
+}
+
 // newHarness starts zoomconnect on redisURL (empty: the embedded store).
 func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
 	t.Helper()
@@ -99,6 +111,8 @@ func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
 		zoomemu.Client{ID: userClientID, Secret: userSecret},
 	)
 	cfg := config.Defaults()
+	cfg.GRPCAddr = webtest.FreeAddr(t)
+	cfg.HTTPAddr = webtest.FreeAddr(t)
 	for _, o := range opts {
 		o(&cfg, &zcfg)
 	}
@@ -108,9 +122,8 @@ func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
 	}
 	zoomSrv := httptest.NewServer(emu.Handler())
 	t.Cleanup(zoomSrv.Close)
+	t.Cleanup(emu.Close) // runs first: no webhook retries after the test
 
-	cfg.GRPCAddr = webtest.FreeAddr(t)
-	cfg.HTTPAddr = webtest.FreeAddr(t)
 	cfg.DataDir = t.TempDir()
 	cfg.AuthHS256Secret = authSecret
 	cfg.EncryptionKeys = testKeyring

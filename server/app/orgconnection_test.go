@@ -311,9 +311,9 @@ func authorization(t testing.TB, o *org, h *harness) {
 	_, err = bad.get(t, internalToken(t))
 	wantCode(t, err, codes.InvalidArgument, "INVALID_ORG_ID")
 
-	err = o.tr.call(t, o.owner, zcv1.ConnectionService_PreviewOrgDisconnect_FullMethodName,
+	err = o.tr.call(t, o.mem, zcv1.ConnectionService_PreviewOrgDisconnect_FullMethodName,
 		&zcv1.PreviewOrgDisconnectRequest{OrgId: o.id}, &zcv1.PreviewOrgDisconnectResponse{})
-	wantCode(t, err, codes.Unimplemented, "")
+	wantCode(t, err, codes.PermissionDenied, auth.ReasonRoleRequired)
 }
 
 func revokeDown(t testing.TB, o *org) {

@@ -50,6 +50,11 @@ type Config struct {
 	ZoomRequestTimeout time.Duration
 	// ZoomRate paces calls to each Zoom account (requests per second).
 	ZoomRate float64
+	// MonitorInterval is how often each org connection is probed.
+	MonitorInterval time.Duration
+	// WebhookWorker processes queued Zoom events in this process (a
+	// replica may leave that to others).
+	WebhookWorker bool
 }
 
 // DevMode reports whether no Zoom app is configured, in which case the
@@ -70,6 +75,8 @@ func Defaults() Config {
 		ShutdownTimeout:    15 * time.Second,
 		ZoomRequestTimeout: 10 * time.Second,
 		ZoomRate:           10,
+		MonitorInterval:    15 * time.Minute,
+		WebhookWorker:      true,
 		LogLevel:           "info",
 	}
 }
@@ -119,6 +126,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("ZOOMCONNECT_REQUEST_TIMEOUT", &c.RequestTimeout)
 	dur("ZOOMCONNECT_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("ZOOMCONNECT_ZOOM_TIMEOUT", &c.ZoomRequestTimeout)
+	dur("ZOOMCONNECT_MONITOR_INTERVAL", &c.MonitorInterval)
+	if v := strings.TrimSpace(getenv("ZOOMCONNECT_WEBHOOK_WORKER")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ZOOMCONNECT_WEBHOOK_WORKER: %q is not true or false", v))
+		}
+		c.WebhookWorker = b
+	}
 	if v := strings.TrimSpace(getenv("ZOOMCONNECT_ZOOM_RATE")); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || r <= 0 {

@@ -124,7 +124,7 @@ func (s *Service) matchMember(ctx context.Context, orgID, userID string) {
 		default:
 			match.ZoomUserID, match.ZoomEmail = u.ID, u.Email
 		}
-		return nil, s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+		err = s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
 			cur, err := tx.Member(userID)
 			if err != nil || cur == nil || !strings.EqualFold(cur.Email, m.Email) {
 				return err // gone or changed meanwhile: that change matches anew
@@ -133,6 +133,10 @@ func (s *Service) matchMember(ctx context.Context, orgID, userID string) {
 			tx.SetMember(cur)
 			return nil
 		})
+		if err == nil {
+			s.index(ctx, true, indexZoomUser, match.ZoomUserID, "member/"+orgID+"/"+userID)
+		}
+		return nil, err
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
@@ -211,6 +212,11 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 		s.revokeSealedQuietly(ctx, zoom.OrgApp, replaced, orgTokenAAD(st.OrgID))
 	}
 	s.log.InfoContext(ctx, "organization connected to Zoom", "org_id", st.OrgID, "zoom_account_id", me.AccountID, "installer_zoom_user_id", me.ID)
+	s.index(ctx, true, indexAccount, me.AccountID, st.OrgID)
+	s.index(ctx, true, indexInstaller, me.ID, st.OrgID)
+	s.index(ctx, true, indexOrgs, orgsConnected, st.OrgID)
+	s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED, orgID: st.OrgID,
+		state: store.StateActive, actor: rec.Pending.StartedBy})
 	s.matchAllInBackground(st.OrgID)
 	return &Completion{OrgID: st.OrgID, ZoomAccountID: me.AccountID, ZoomEmail: me.Email}, nil
 }
@@ -236,12 +242,14 @@ func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgVi
 	}
 	now := s.cfg.Now()
 	next := &store.OrgConnection{OrgID: orgID, State: store.StateNotConnected, Reason: store.ReasonDisconnectedByAdmin, UpdatedAt: now}
+	var before *store.OrgConnection
 	err = s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
 		cur, err := tx.OrgConnection()
 		if err != nil {
 			return err
 		}
 		tx.SetOrgConnection(next)
+		before = cur
 		if cur != nil && (cur.State != store.StateNotConnected || cur.Pending != nil) {
 			tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityOrgDisconnected, Actor: actor,
 				Details: map[string]string{"zoom_account_id": cur.ZoomAccountID, "reason": string(store.ReasonDisconnectedByAdmin)}})
@@ -252,5 +260,12 @@ func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgVi
 		return OrgView{}, err
 	}
 	s.log.InfoContext(ctx, "organization disconnected from Zoom", "org_id", orgID, "actor", actor)
+	if before != nil && before.State != store.StateNotConnected {
+		s.index(ctx, false, indexAccount, before.ZoomAccountID, orgID)
+		s.index(ctx, false, indexInstaller, before.InstallerZoomUserID, orgID)
+		s.index(ctx, false, indexOrgs, orgsConnected, orgID)
+		s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID,
+			state: store.StateNotConnected, reason: store.ReasonDisconnectedByAdmin, actor: actor, affected: s.affectedBy(ctx, orgID, before)})
+	}
 	return viewOf(orgID, next, now), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
@@ -62,6 +63,9 @@ func (s *Service) completePersonal(ctx context.Context, st *store.OAuthState, co
 		s.revokeSealedQuietly(ctx, zoom.UserApp, replaced, aad)
 	}
 	s.log.InfoContext(ctx, "personal Zoom account connected", "org_id", st.OrgID, "user_id", st.UserID, "zoom_user_id", me.ID)
+	s.index(ctx, true, indexZoomUser, me.ID, "personal/"+st.OrgID+"/"+st.UserID)
+	s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED, orgID: st.OrgID, userID: st.UserID,
+		state: store.StateActive, actor: st.UserID})
 	return &Completion{OrgID: st.OrgID, UserID: st.UserID, ZoomAccountID: me.AccountID, ZoomEmail: me.Email}, nil
 }
 
@@ -77,8 +81,10 @@ func (s *Service) DisconnectPersonal(ctx context.Context, orgID, userID, actor s
 		s.revokeSealedQuietly(ctx, zoom.UserApp, p.SealedTokens, aad)
 	}
 	now := s.cfg.Now()
+	var removed *store.PersonalConnection
 	err = s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
 		p, err := tx.Personal(userID)
+		removed = p
 		if err != nil || p == nil {
 			return err
 		}
@@ -89,6 +95,11 @@ func (s *Service) DisconnectPersonal(ctx context.Context, orgID, userID, actor s
 	})
 	if err != nil {
 		return nil, err
+	}
+	if removed != nil {
+		s.index(ctx, false, indexZoomUser, removed.ZoomUserID, "personal/"+orgID+"/"+userID)
+		s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID, userID: userID,
+			state: store.StateNotConnected, reason: store.ReasonDisconnectedByUser, actor: actor})
 	}
 	return s.UserSetup(ctx, orgID, userID)
 }

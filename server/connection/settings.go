@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/store"
 )
@@ -48,7 +49,9 @@ func (s *Service) UpdateSettings(ctx context.Context, orgID, actor string, value
 	}
 	now := s.cfg.Now()
 	var result store.OrgSettings
+	changed := false
 	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+		changed = false
 		cur, err := tx.Settings()
 		if err != nil {
 			return err
@@ -68,6 +71,7 @@ func (s *Service) UpdateSettings(ctx context.Context, orgID, actor string, value
 			}
 		}
 		if len(changes) > 0 {
+			changed = true
 			cur.UpdatedAt = now
 			tx.SetSettings(cur)
 			tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivitySettingsChanged, Actor: actor, Details: changes})
@@ -75,6 +79,9 @@ func (s *Service) UpdateSettings(ctx context.Context, orgID, actor string, value
 		result = *cur
 		return nil
 	})
+	if err == nil && changed {
+		s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_SETTINGS_CHANGED, orgID: orgID, actor: actor, settings: &result})
+	}
 	return result, err
 }
 
@@ -90,7 +97,9 @@ func (s *Service) Reattach(ctx context.Context, orgID, userID string) (*Setup, e
 
 func (s *Service) setDetached(ctx context.Context, orgID, userID string, detached bool) (*Setup, error) {
 	now := s.cfg.Now()
+	changed := false
 	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+		changed = false
 		settings, err := tx.Settings()
 		if err != nil {
 			return err
@@ -116,10 +125,18 @@ func (s *Service) setDetached(ctx context.Context, orgID, userID string, detache
 			kind = ActivityUserDetached
 		}
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: kind, Actor: userID, UserID: userID})
+		changed = true
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if changed {
+		kind := zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_REATTACHED
+		if detached {
+			kind = zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DETACHED
+		}
+		s.publish(ctx, change{kind: kind, orgID: orgID, userID: userID, actor: userID})
 	}
 	return s.UserSetup(ctx, orgID, userID)
 }

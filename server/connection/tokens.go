@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
@@ -269,6 +270,7 @@ func swapSealed(tx store.OrgTx, r ConnRef, seen []byte, change func(*[]byte), no
 // gets the reason.
 func (s *Service) grantDead(ctx context.Context, r ConnRef, seen []byte, cause error) error {
 	now := s.cfg.Now()
+	var before *store.OrgConnection
 	err := s.cfg.Store.Update(ctx, r.OrgID, func(tx store.OrgTx) error {
 		if r.Personal() {
 			p, err := tx.Personal(r.UserID)
@@ -291,6 +293,8 @@ func (s *Service) grantDead(ctx context.Context, r ConnRef, seen []byte, cause e
 		if c == nil || !bytes.Equal(c.SealedTokens, seen) {
 			return errTokensChanged
 		}
+		prev := *c
+		before = &prev
 		c.State, c.Reason, c.SealedTokens, c.UpdatedAt = store.StateNeedsReconnect, store.ReasonInvalidGrant, nil, now
 		tx.SetOrgConnection(c)
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityOrgNeedsReconnect, Actor: ActorZoom,
@@ -306,6 +310,12 @@ func (s *Service) grantDead(ctx context.Context, r ConnRef, seen []byte, cause e
 		return err
 	}
 	s.log.WarnContext(ctx, "Zoom refused the stored refresh token; the connection needs reconnecting", "org_id", r.OrgID, "user_id", r.UserID, "error", cause)
+	ev := change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_NEEDS_RECONNECT, orgID: r.OrgID, userID: r.UserID,
+		state: store.StateNeedsReconnect, reason: store.ReasonInvalidGrant, actor: ActorZoom}
+	if before != nil {
+		ev.affected = s.affectedBy(ctx, r.OrgID, before)
+	}
+	s.publish(ctx, ev)
 	if r.Personal() {
 		return errs.FailedPrecondition(ReasonPersonalNeedsReconnect,
 			"Zoom no longer accepts the personal Zoom connection of user %s; they must reconnect it", r.UserID).Wrap(cause)

@@ -3,6 +3,7 @@ package meeting
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
@@ -56,11 +57,13 @@ func (s *Service) Update(ctx context.Context, orgID, bookingID string, c Change)
 		return nil, err
 	}
 	req := meetingRequest(&next, settings)
-	err = s.call(ctx, h.ref, h.account, true, func(token string) error {
-		return s.cfg.Zoom.UpdateMeeting(ctx, token, m.ZoomMeetingID, req)
-	})
 	var ae *zoom.APIError
-	if errors.As(err, &ae) && ae.Code == zoom.CodeMeetingNotFound {
+	if !m.Gone {
+		err = s.call(ctx, h.ref, h.account, true, func(token string) error {
+			return s.cfg.Zoom.UpdateMeeting(ctx, token, m.ZoomMeetingID, req)
+		})
+	}
+	if m.Gone || (errors.As(err, &ae) && ae.Code == zoom.CodeMeetingNotFound) {
 		// Deleted in Zoom meanwhile: recreate it on the same connection.
 		var zm *zoom.Meeting
 		err = s.call(ctx, h.ref, h.account, false, func(token string) error {
@@ -69,7 +72,8 @@ func (s *Service) Update(ctx context.Context, orgID, bookingID string, c Change)
 		})
 		if err == nil {
 			next.ZoomMeetingID, next.JoinURL, next.Passcode, next.HostEmail = zm.ID, zm.JoinURL, zm.Password, zm.HostEmail
-			next.ZoomUserID = zm.HostID
+			next.ZoomUserID, next.Gone = zm.HostID, false
+			s.cfg.Connections.IndexMeeting(ctx, strconv.FormatInt(zm.ID, 10), orgID, bookingID)
 		}
 	}
 	if err != nil {
@@ -93,7 +97,7 @@ func (s *Service) Delete(ctx context.Context, orgID, bookingID string) error {
 	if err != nil {
 		return err
 	}
-	if m.State == store.MeetingCreated {
+	if m.State == store.MeetingCreated && !m.Gone {
 		h := connectionOf(m)
 		err = s.call(ctx, h.ref, h.account, true, func(token string) error {
 			return s.cfg.Zoom.DeleteMeeting(ctx, token, m.ZoomMeetingID)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -306,6 +307,7 @@ func (s *Service) record(ctx context.Context, m *store.Meeting, owner string, h 
 	if err != nil {
 		return nil, err
 	}
+	s.cfg.Connections.IndexMeeting(ctx, strconv.FormatInt(result.ZoomMeetingID, 10), m.OrgID, m.BookingID)
 	if duplicate {
 		_ = s.call(ctx, h.ref, h.account, true, func(token string) error { return s.cfg.Zoom.DeleteMeeting(ctx, token, zm.ID) })
 	}

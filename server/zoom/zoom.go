@@ -108,6 +108,17 @@ func (c *Client) app(a App) (*appClient, error) {
 	return ac, nil
 }
 
+// AppOf tells which configured app has the client id (Zoom's events name
+// the app by client id).
+func (c *Client) AppOf(clientID string) (App, bool) {
+	for a, ac := range c.apps {
+		if ac.oauth.ClientID == clientID {
+			return a, true
+		}
+	}
+	return 0, false
+}
+
 // Configured reports whether app a has credentials.
 func (c *Client) Configured(a App) bool { _, ok := c.apps[a]; return ok }
 

@@ -1,0 +1,215 @@
+package connection
+
+import (
+	"context"
+	"regexp"
+	"time"
+
+	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
+	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/store"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Indexes across orgs (see store.Store.IndexAdd). Members are "org" or
+// "kind/org/user"; ids never contain "/".
+const (
+	indexAccount   = "account"   // Zoom account id → orgs connected to it
+	indexInstaller = "installer" // Zoom user id → orgs it installed
+	indexZoomUser  = "zoomuser"  // Zoom user id → personal/org/user, member/org/user
+	indexMeeting   = "meeting"   // Zoom meeting id → org/booking
+	indexOrgs      = "orgs"      // "connected" → orgs with an org connection
+	orgsConnected  = "connected"
+)
+
+// IndexMeeting records which booking a Zoom meeting belongs to, for Zoom's
+// meeting.deleted events.
+func (s *Service) IndexMeeting(ctx context.Context, zoomMeetingID, orgID, bookingID string) {
+	s.index(ctx, true, indexMeeting, zoomMeetingID, orgID+"/"+bookingID)
+}
+
+// index adds or removes an index entry; failures are logged, since every
+// lookup verifies what it finds.
+func (s *Service) index(ctx context.Context, add bool, index, key, member string) {
+	if key == "" {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	if add {
+		err = s.cfg.Store.IndexAdd(ctx, index, key, member)
+	} else {
+		err = s.cfg.Store.IndexRemove(ctx, index, key, member)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "updating an index", "index", index, "error", err)
+	}
+}
+
+var eventState = map[store.ConnectionState]zcv1.ConnectionState{
+	store.StateNotConnected:   zcv1.ConnectionState_CONNECTION_STATE_NOT_CONNECTED,
+	store.StateActive:         zcv1.ConnectionState_CONNECTION_STATE_ACTIVE,
+	store.StateNeedsReconnect: zcv1.ConnectionState_CONNECTION_STATE_NEEDS_RECONNECT,
+}
+
+var eventReason = map[store.StateReason]zcv1.ConnectionStateReason{
+	store.ReasonDisconnectedByAdmin: zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DISCONNECTED_BY_ADMIN,
+	store.ReasonDeauthorized:        zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DEAUTHORIZED,
+	store.ReasonAdminRoleLost:       zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_ADMIN_ROLE_LOST,
+	store.ReasonInstallerRemoved:    zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INSTALLER_REMOVED,
+	store.ReasonInvalidGrant:        zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INVALID_GRANT,
+	store.ReasonDisconnectedByUser:  zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DISCONNECTED_BY_USER,
+}
+
+// change describes a connection change for the event stream.
+type change struct {
+	kind     zcv1.ConnectionEventType
+	orgID    string
+	userID   string // personal connections, detach/reattach
+	state    store.ConnectionState
+	reason   store.StateReason
+	actor    string
+	affected []string
+	settings *store.OrgSettings
+}
+
+// publish appends a change to the event stream. It runs after the change
+// committed; a failure is logged (the change itself stands).
+func (s *Service) publish(ctx context.Context, c change) {
+	ev := &zcv1.ConnectionEvent{
+		Time: timestamppb.New(s.cfg.Now()), Type: c.kind, OrgId: c.orgID, UserId: c.userID,
+		Source: zcv1.ConnectionSource_CONNECTION_SOURCE_ORGANIZATION,
+		State:  eventState[c.state], Reason: eventReason[c.reason], AffectedUserIds: c.affected, Actor: c.actor,
+	}
+	if c.userID != "" && c.kind != zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DETACHED && c.kind != zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_REATTACHED {
+		ev.Source = zcv1.ConnectionSource_CONNECTION_SOURCE_PERSONAL
+	}
+	if st := c.settings; st != nil {
+		ev.Settings = &zcv1.OrgZoomSettings{
+			AllowUsersToDetach: st.AllowUsersToDetach, ZoomDefaultLocation: st.ZoomDefaultLocation,
+			AutoMeetingSummary: st.AutoMeetingSummary, WaitingRoom: st.WaitingRoom,
+			JoinBeforeHost: st.JoinBeforeHost, RequirePasscode: st.RequirePasscode,
+		}
+	}
+	payload, err := proto.Marshal(ev)
+	if err == nil {
+		_, err = s.cfg.Store.AppendEvent(context.WithoutCancel(ctx), payload)
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "could not publish a connection event", "org_id", c.orgID, "type", c.kind.String(), "error", err)
+	}
+}
+
+// affectedBy lists the members that conn (the org connection as it was)
+// served without a personal connection: those whose Zoom stops working
+// when it goes away.
+func (s *Service) affectedBy(ctx context.Context, orgID string, conn *store.OrgConnection) []string {
+	if conn == nil || conn.State != store.StateActive {
+		return nil
+	}
+	var ids []string
+	err := s.forEachAffected(ctx, orgID, conn, "", func(u store.UserRecords) bool {
+		ids = append(ids, u.UserID)
+		return true
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "listing the members a change affects", "org_id", orgID, "error", err)
+	}
+	return ids
+}
+
+// forEachAffected calls f for each member after `after` that conn serves
+// without a personal connection, until f returns false.
+func (s *Service) forEachAffected(ctx context.Context, orgID string, conn *store.OrgConnection, after string, f func(store.UserRecords) bool) error {
+	snap, err := s.cfg.Store.Snapshot(ctx, orgID, nil)
+	if err != nil {
+		return err
+	}
+	snap.Connection = conn
+	now := s.cfg.Now()
+	for {
+		page, err := s.cfg.Store.ListMembers(ctx, orgID, after, 200)
+		if err != nil {
+			return err
+		}
+		for _, u := range page {
+			after = u.UserID
+			if r := s.resolve(snap, u, now); r.Chosen.Source == SourceOrganization && !f(u) {
+				return nil
+			}
+		}
+		if len(page) < 200 {
+			return nil
+		}
+	}
+}
+
+// PreviewDisconnect lists, a page at a time, the members who would lose
+// Zoom if the org connection were disconnected now.
+func (s *Service) PreviewDisconnect(ctx context.Context, orgID string, size int32, token string) ([]store.Member, string, error) {
+	after, err := decodePageToken(token)
+	if err != nil {
+		return nil, "", err
+	}
+	conn, err := store.GetOrgConnection(ctx, s.cfg.Store, orgID)
+	if err != nil {
+		if err == store.ErrNotFound {
+			return nil, "", nil
+		}
+		return nil, "", err
+	}
+	limit := pageSize(size)
+	var out []store.Member
+	next := ""
+	err = s.forEachAffected(ctx, orgID, conn, after, func(u store.UserRecords) bool {
+		out = append(out, *u.Member)
+		if len(out) == limit {
+			next = encodePageToken(u.UserID)
+			return false
+		}
+		return true
+	})
+	return out, next, err
+}
+
+// eventID is the shape of event stream ids ("0" means the oldest kept).
+var eventID = regexp.MustCompile(`^[0-9]{1,20}(-[0-9]{1,20})?$`)
+
+// WatchEvents streams connection events after `after` ("" for new events
+// only) to send, filtered to orgID when set, until ctx ends.
+func (s *Service) WatchEvents(ctx context.Context, after, orgID string, send func(id string, ev *zcv1.ConnectionEvent) error) error {
+	if after != "" && !eventID.MatchString(after) {
+		return errs.InvalidArgument("after_event_id", "INVALID_EVENT_ID", "after_event_id %q is not an event id this service issued", after)
+	}
+	if after == "" {
+		// A fixed cursor from the start: "" on every read would skip
+		// what is appended between two reads.
+		var err error
+		if after, err = s.cfg.Store.LastEventID(ctx); err != nil {
+			return err
+		}
+	}
+	for ctx.Err() == nil {
+		events, err := s.cfg.Store.ReadEvents(ctx, after, 100, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			after = e.ID
+			var ev zcv1.ConnectionEvent
+			if err := proto.Unmarshal(e.Payload, &ev); err != nil {
+				s.log.WarnContext(ctx, "skipping an undecodable event", "id", e.ID, "error", err)
+				continue
+			}
+			if orgID != "" && ev.GetOrgId() != orgID {
+				continue
+			}
+			ev.Id = e.ID
+			if err := send(e.ID, &ev); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,171 @@
+// Package webhook receives Zoom's event notifications at POST
+// /webhooks/zoom: it answers Zoom's URL validation, verifies every event's
+// signature and timestamp, and queues events durably before acknowledging
+// them, so that slow work happens after Zoom's 3-second answer window and
+// an acknowledged event is processed even across a crash.
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/store"
+)
+
+// Path is where Zoom posts events.
+const Path = "/webhooks/zoom"
+
+// MaxBody bounds an event body; Zoom's events are a few KiB.
+const MaxBody = 1 << 20
+
+// MaxSkew is how far an event's timestamp may be from now.
+const MaxSkew = 5 * time.Minute
+
+// Events the service acts on; others are acknowledged and ignored.
+var Handled = map[string]bool{
+	"app_deauthorized":   true,
+	"user.updated":       true,
+	"user.deactivated":   true,
+	"user.deleted":       true,
+	"user.disassociated": true,
+	"meeting.deleted":    true,
+}
+
+// Handler serves Path.
+type Handler struct {
+	// Secret is the app's webhook secret token; without one every event is
+	// refused (fail closed).
+	Secret []byte
+	Store  store.Store
+	// Queued is told (without blocking) that an event was queued, so a
+	// worker in this process can start at once.
+	Queued func()
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Envelope is the common shape of Zoom's events.
+type Envelope struct {
+	Event   string          `json:"event"`
+	EventTS json.RawMessage `json:"event_ts"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// Parse reads an untrusted event body.
+func Parse(body []byte) (*Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal(body, &e); err != nil {
+		return nil, fmt.Errorf("not a JSON event: %w", err)
+	}
+	if e.Event == "" || len(e.Event) > 128 {
+		return nil, errors.New("the event has no valid name")
+	}
+	return &e, nil
+}
+
+// Sign returns Zoom's signature of body sent at ts: "v0=" + hex
+// HMAC-SHA256(secret, "v0:{ts}:{body}").
+func Sign(secret []byte, ts string, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("v0:" + ts + ":"))
+	mac.Write(body)
+	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Verify checks a signature and its timestamp (seconds; milliseconds are
+// accepted too) against now, in constant time.
+func Verify(secret []byte, tsHeader, signature string, body []byte, now time.Time) error {
+	if len(secret) == 0 {
+		return errors.New("no webhook secret is configured")
+	}
+	ts, err := strconv.ParseInt(tsHeader, 10, 64)
+	if err != nil || ts <= 0 {
+		return errors.New("missing or malformed x-zm-request-timestamp")
+	}
+	if ts > 1e12 { // milliseconds
+		ts /= 1000
+	}
+	if d := now.Sub(time.Unix(ts, 0)); d > MaxSkew || d < -MaxSkew {
+		return errors.New("x-zm-request-timestamp is more than 5 minutes off")
+	}
+	if !hmac.Equal([]byte(Sign(secret, tsHeader, body)), []byte(signature)) {
+		return errors.New("x-zm-signature does not match")
+	}
+	return nil
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		reply(w, http.StatusMethodNotAllowed, "POST only")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		reply(w, http.StatusRequestEntityTooLarge, "event body too large")
+		return
+	}
+	if err != nil {
+		reply(w, http.StatusBadRequest, "unreadable body")
+		return
+	}
+	if err := Verify(h.Secret, r.Header.Get("x-zm-request-timestamp"), r.Header.Get("x-zm-signature"), body, h.Now()); err != nil {
+		h.Logger.WarnContext(r.Context(), "refused a Zoom webhook", "reason", err.Error())
+		reply(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	env, err := Parse(body)
+	if err != nil {
+		reply(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	switch {
+	case env.Event == "endpoint.url_validation":
+		h.validate(w, env)
+	case !Handled[env.Event]:
+		h.Logger.InfoContext(r.Context(), "ignored a Zoom event the service does not act on", "event", env.Event)
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		sum := sha256.Sum256(body) // Zoom's retries resend the same body
+		if _, err := h.Store.EnqueueWebhook(r.Context(), hex.EncodeToString(sum[:]), body); err != nil {
+			h.Logger.ErrorContext(r.Context(), "could not queue a Zoom event; Zoom will retry", "event", env.Event, "error", err)
+			reply(w, http.StatusServiceUnavailable, "try again")
+			return
+		}
+		if h.Queued != nil {
+			h.Queued()
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// validate answers Zoom's endpoint.url_validation challenge.
+func (h *Handler) validate(w http.ResponseWriter, env *Envelope) {
+	var p struct {
+		PlainToken string `json:"plainToken"`
+	}
+	if json.Unmarshal(env.Payload, &p) != nil || p.PlainToken == "" || len(p.PlainToken) > 256 {
+		reply(w, http.StatusBadRequest, "url_validation without a plainToken")
+		return
+	}
+	mac := hmac.New(sha256.New, h.Secret)
+	mac.Write([]byte(p.PlainToken))
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"plainToken": p.PlainToken, "encryptedToken": hex.EncodeToString(mac.Sum(nil))})
+}
+
+func reply(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, msg+"\n")
+}
