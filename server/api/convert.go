@@ -10,32 +10,15 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-var stateProto = map[store.ConnectionState]zcv1.ConnectionState{
-	store.StateNotConnected:   zcv1.ConnectionState_CONNECTION_STATE_NOT_CONNECTED,
-	store.StateActive:         zcv1.ConnectionState_CONNECTION_STATE_ACTIVE,
-	store.StateNeedsReconnect: zcv1.ConnectionState_CONNECTION_STATE_NEEDS_RECONNECT,
-}
-
-var reasonProto = map[store.StateReason]zcv1.ConnectionStateReason{
-	store.ReasonNone:                zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_UNSPECIFIED,
-	store.ReasonDisconnectedByAdmin: zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DISCONNECTED_BY_ADMIN,
-	store.ReasonInstallLinkExpired:  zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INSTALL_LINK_EXPIRED,
-	store.ReasonDeauthorized:        zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DEAUTHORIZED,
-	store.ReasonAdminRoleLost:       zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_ADMIN_ROLE_LOST,
-	store.ReasonInstallerRemoved:    zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INSTALLER_REMOVED,
-	store.ReasonInvalidGrant:        zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INVALID_GRANT,
-	store.ReasonDisconnectedByUser:  zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DISCONNECTED_BY_USER,
-}
-
 func orgConnectionProto(v connection.OrgView) *zcv1.OrgConnection {
-	state := stateProto[v.State]
+	state := connection.ProtoState[v.State]
 	if v.Pending {
 		state = zcv1.ConnectionState_CONNECTION_STATE_PENDING
 	}
 	return &zcv1.OrgConnection{
 		OrgId:               v.OrgID,
 		State:               state,
-		Reason:              reasonProto[v.Reason],
+		Reason:              connection.ProtoReason[v.Reason],
 		ZoomAccountId:       v.ZoomAccountID,
 		InstallerEmail:      v.InstallerEmail,
 		InstallerZoomUserId: v.InstallerZoomUserID,
@@ -97,7 +80,7 @@ func refState(r connection.AccountRef) zcv1.ConnectionState {
 	if r.Pending {
 		return zcv1.ConnectionState_CONNECTION_STATE_PENDING
 	}
-	return stateProto[r.State]
+	return connection.ProtoState[r.State]
 }
 
 func accountRefProto(r *connection.AccountRef) *zcv1.ZoomAccountRef {
@@ -125,7 +108,7 @@ func effectiveProto(r connection.Resolution) *zcv1.EffectiveZoomAccount {
 
 func personalProto(p *store.PersonalConnection) *zcv1.PersonalConnection {
 	return &zcv1.PersonalConnection{
-		OrgId: p.OrgID, UserId: p.UserID, State: stateProto[p.State], Reason: reasonProto[p.Reason],
+		OrgId: p.OrgID, UserId: p.UserID, State: connection.ProtoState[p.State], Reason: connection.ProtoReason[p.Reason],
 		ZoomAccountId: p.ZoomAccountID, ZoomUserId: p.ZoomUserID, ZoomEmail: p.ZoomEmail,
 		ConnectedAt: timestampOrNil(p.ConnectedAt), UpdateTime: timestampOrNil(p.UpdatedAt),
 	}

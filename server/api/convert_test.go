@@ -13,13 +13,14 @@ import (
 // would silently be sent as UNSPECIFIED.
 func TestEveryReasonHasAnAPIName(t *testing.T) {
 	for _, r := range []store.StateReason{store.ReasonDisconnectedByAdmin, store.ReasonInstallLinkExpired,
-		store.ReasonDeauthorized, store.ReasonAdminRoleLost, store.ReasonInstallerRemoved, store.ReasonInvalidGrant} {
-		if reasonProto[r] == zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_UNSPECIFIED {
+		store.ReasonDeauthorized, store.ReasonAdminRoleLost, store.ReasonInstallerRemoved, store.ReasonInvalidGrant,
+		store.ReasonDisconnectedByUser} {
+		if connection.ProtoReason[r] == zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_UNSPECIFIED {
 			t.Errorf("reason %q has no API value", r)
 		}
 	}
 	for _, s := range []store.ConnectionState{store.StateNotConnected, store.StateActive, store.StateNeedsReconnect} {
-		if stateProto[s] == zcv1.ConnectionState_CONNECTION_STATE_UNSPECIFIED {
+		if connection.ProtoState[s] == zcv1.ConnectionState_CONNECTION_STATE_UNSPECIFIED {
 			t.Errorf("state %q has no API value", s)
 		}
 	}
@@ -33,5 +34,24 @@ func TestPendingViewAndUnsetTimes(t *testing.T) {
 	}
 	if p.GetConnectedAt() != nil || p.GetUpdateTime() != nil {
 		t.Fatalf("unset times were sent: %v", p)
+	}
+}
+
+// Every activity kind and resolution reason the domain uses has its API name.
+func TestEveryKindHasAnAPIName(t *testing.T) {
+	for _, k := range []string{connection.ActivityOrgConnectionStarted, connection.ActivityOrgConnected, connection.ActivityOrgDisconnected,
+		connection.ActivityOrgNeedsReconnect, connection.ActivityPersonalConnected, connection.ActivityPersonalDisconnected,
+		connection.ActivityPersonalNeedsReconect, connection.ActivityUserDetached, connection.ActivityUserReattached,
+		connection.ActivitySettingsChanged} {
+		if activityKindProto[k] == zcv1.ActivityKind_ACTIVITY_KIND_UNSPECIFIED {
+			t.Errorf("activity kind %q has no API value", k)
+		}
+	}
+	for _, w := range []string{connection.WhyPersonalConnected, connection.WhyOrgConnected, connection.WhyNoConnection,
+		connection.WhyOrgNeedsReconnect, connection.WhyUserNotInZoomAccount, connection.WhyUserDetached,
+		connection.WhyPersonalNeedsReconnect, connection.WhyOrgPending} {
+		if whyProto[w] == zcv1.ResolutionReason_RESOLUTION_REASON_UNSPECIFIED {
+			t.Errorf("resolution reason %q has no API value", w)
+		}
 	}
 }

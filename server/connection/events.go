@@ -47,13 +47,17 @@ func (s *Service) index(ctx context.Context, add bool, index, key, member string
 	}
 }
 
-var eventState = map[store.ConnectionState]zcv1.ConnectionState{
+// ProtoState and ProtoReason name stored states and reasons as the API
+// does (the one mapping, for answers and events alike).
+var ProtoState = map[store.ConnectionState]zcv1.ConnectionState{
 	store.StateNotConnected:   zcv1.ConnectionState_CONNECTION_STATE_NOT_CONNECTED,
 	store.StateActive:         zcv1.ConnectionState_CONNECTION_STATE_ACTIVE,
 	store.StateNeedsReconnect: zcv1.ConnectionState_CONNECTION_STATE_NEEDS_RECONNECT,
 }
 
-var eventReason = map[store.StateReason]zcv1.ConnectionStateReason{
+var ProtoReason = map[store.StateReason]zcv1.ConnectionStateReason{
+	store.ReasonNone:                zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_UNSPECIFIED,
+	store.ReasonInstallLinkExpired:  zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INSTALL_LINK_EXPIRED,
 	store.ReasonDisconnectedByAdmin: zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DISCONNECTED_BY_ADMIN,
 	store.ReasonDeauthorized:        zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DEAUTHORIZED,
 	store.ReasonAdminRoleLost:       zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_ADMIN_ROLE_LOST,
@@ -80,7 +84,7 @@ func (s *Service) publish(ctx context.Context, c change) {
 	ev := &zcv1.ConnectionEvent{
 		Time: timestamppb.New(s.cfg.Now()), Type: c.kind, OrgId: c.orgID, UserId: c.userID,
 		Source: zcv1.ConnectionSource_CONNECTION_SOURCE_ORGANIZATION,
-		State:  eventState[c.state], Reason: eventReason[c.reason], AffectedUserIds: c.affected, Actor: c.actor,
+		State:  ProtoState[c.state], Reason: ProtoReason[c.reason], AffectedUserIds: c.affected, Actor: c.actor,
 	}
 	if c.userID != "" && c.kind != zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DETACHED && c.kind != zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_REATTACHED {
 		ev.Source = zcv1.ConnectionSource_CONNECTION_SOURCE_PERSONAL
