@@ -69,7 +69,7 @@ var activityKindProto = map[string]zcv1.ActivityKind{
 	connection.ActivityOrgNeedsReconnect:     zcv1.ActivityKind_ACTIVITY_KIND_ORG_NEEDS_RECONNECT,
 	connection.ActivityPersonalConnected:     zcv1.ActivityKind_ACTIVITY_KIND_PERSONAL_CONNECTED,
 	connection.ActivityPersonalDisconnected:  zcv1.ActivityKind_ACTIVITY_KIND_PERSONAL_DISCONNECTED,
-	connection.ActivityPersonalNeedsReconect: zcv1.ActivityKind_ACTIVITY_KIND_PERSONAL_NEEDS_RECONNECT,
+	connection.ActivityPersonalNeedsReconnect: zcv1.ActivityKind_ACTIVITY_KIND_PERSONAL_NEEDS_RECONNECT,
 	connection.ActivityUserDetached:          zcv1.ActivityKind_ACTIVITY_KIND_USER_DETACHED,
 	connection.ActivityUserReattached:        zcv1.ActivityKind_ACTIVITY_KIND_USER_REATTACHED,
 	connection.ActivitySettingsChanged:       zcv1.ActivityKind_ACTIVITY_KIND_SETTINGS_CHANGED,

@@ -41,7 +41,7 @@ func TestPendingViewAndUnsetTimes(t *testing.T) {
 func TestEveryKindHasAnAPIName(t *testing.T) {
 	for _, k := range []string{connection.ActivityOrgConnectionStarted, connection.ActivityOrgConnected, connection.ActivityOrgDisconnected,
 		connection.ActivityOrgNeedsReconnect, connection.ActivityPersonalConnected, connection.ActivityPersonalDisconnected,
-		connection.ActivityPersonalNeedsReconect, connection.ActivityUserDetached, connection.ActivityUserReattached,
+		connection.ActivityPersonalNeedsReconnect, connection.ActivityUserDetached, connection.ActivityUserReattached,
 		connection.ActivitySettingsChanged} {
 		if activityKindProto[k] == zcv1.ActivityKind_ACTIVITY_KIND_UNSPECIFIED {
 			t.Errorf("activity kind %q has no API value", k)

@@ -17,7 +17,7 @@ const (
 	ActivityOrgNeedsReconnect     = "org_needs_reconnect"
 	ActivityPersonalConnected     = "personal_connected"
 	ActivityPersonalDisconnected  = "personal_disconnected"
-	ActivityPersonalNeedsReconect = "personal_needs_reconnect"
+	ActivityPersonalNeedsReconnect = "personal_needs_reconnect"
 	ActivityUserDetached          = "user_detached"
 	ActivityUserReattached        = "user_reattached"
 	ActivitySettingsChanged       = "settings_changed"

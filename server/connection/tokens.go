@@ -282,7 +282,7 @@ func (s *Service) grantDead(ctx context.Context, r ConnRef, seen []byte, cause e
 			}
 			p.State, p.Reason, p.SealedTokens, p.UpdatedAt = store.StateNeedsReconnect, store.ReasonInvalidGrant, nil, now
 			tx.SetPersonal(p)
-			tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalNeedsReconect, Actor: ActorZoom, UserID: r.UserID,
+			tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalNeedsReconnect, Actor: ActorZoom, UserID: r.UserID,
 				Details: map[string]string{"reason": string(store.ReasonInvalidGrant)}})
 			return nil
 		}
