@@ -63,16 +63,16 @@ var rosterStatusProto = map[connection.RosterStatus]zcv1.ConnectedUserStatus{
 }
 
 var activityKindProto = map[string]zcv1.ActivityKind{
-	connection.ActivityOrgConnectionStarted:  zcv1.ActivityKind_ACTIVITY_KIND_ORG_CONNECTION_STARTED,
-	connection.ActivityOrgConnected:          zcv1.ActivityKind_ACTIVITY_KIND_ORG_CONNECTED,
-	connection.ActivityOrgDisconnected:       zcv1.ActivityKind_ACTIVITY_KIND_ORG_DISCONNECTED,
-	connection.ActivityOrgNeedsReconnect:     zcv1.ActivityKind_ACTIVITY_KIND_ORG_NEEDS_RECONNECT,
-	connection.ActivityPersonalConnected:     zcv1.ActivityKind_ACTIVITY_KIND_PERSONAL_CONNECTED,
-	connection.ActivityPersonalDisconnected:  zcv1.ActivityKind_ACTIVITY_KIND_PERSONAL_DISCONNECTED,
+	connection.ActivityOrgConnectionStarted:   zcv1.ActivityKind_ACTIVITY_KIND_ORG_CONNECTION_STARTED,
+	connection.ActivityOrgConnected:           zcv1.ActivityKind_ACTIVITY_KIND_ORG_CONNECTED,
+	connection.ActivityOrgDisconnected:        zcv1.ActivityKind_ACTIVITY_KIND_ORG_DISCONNECTED,
+	connection.ActivityOrgNeedsReconnect:      zcv1.ActivityKind_ACTIVITY_KIND_ORG_NEEDS_RECONNECT,
+	connection.ActivityPersonalConnected:      zcv1.ActivityKind_ACTIVITY_KIND_PERSONAL_CONNECTED,
+	connection.ActivityPersonalDisconnected:   zcv1.ActivityKind_ACTIVITY_KIND_PERSONAL_DISCONNECTED,
 	connection.ActivityPersonalNeedsReconnect: zcv1.ActivityKind_ACTIVITY_KIND_PERSONAL_NEEDS_RECONNECT,
-	connection.ActivityUserDetached:          zcv1.ActivityKind_ACTIVITY_KIND_USER_DETACHED,
-	connection.ActivityUserReattached:        zcv1.ActivityKind_ACTIVITY_KIND_USER_REATTACHED,
-	connection.ActivitySettingsChanged:       zcv1.ActivityKind_ACTIVITY_KIND_SETTINGS_CHANGED,
+	connection.ActivityUserDetached:           zcv1.ActivityKind_ACTIVITY_KIND_USER_DETACHED,
+	connection.ActivityUserReattached:         zcv1.ActivityKind_ACTIVITY_KIND_USER_REATTACHED,
+	connection.ActivitySettingsChanged:        zcv1.ActivityKind_ACTIVITY_KIND_SETTINGS_CHANGED,
 }
 
 // refState is the API state of a connection reference.

@@ -11,16 +11,16 @@ import (
 
 // Activity kinds (store.ActivityEntry.Kind).
 const (
-	ActivityOrgConnectionStarted  = "org_connection_started"
-	ActivityOrgConnected          = "org_connected"
-	ActivityOrgDisconnected       = "org_disconnected"
-	ActivityOrgNeedsReconnect     = "org_needs_reconnect"
-	ActivityPersonalConnected     = "personal_connected"
-	ActivityPersonalDisconnected  = "personal_disconnected"
+	ActivityOrgConnectionStarted   = "org_connection_started"
+	ActivityOrgConnected           = "org_connected"
+	ActivityOrgDisconnected        = "org_disconnected"
+	ActivityOrgNeedsReconnect      = "org_needs_reconnect"
+	ActivityPersonalConnected      = "personal_connected"
+	ActivityPersonalDisconnected   = "personal_disconnected"
 	ActivityPersonalNeedsReconnect = "personal_needs_reconnect"
-	ActivityUserDetached          = "user_detached"
-	ActivityUserReattached        = "user_reattached"
-	ActivitySettingsChanged       = "settings_changed"
+	ActivityUserDetached           = "user_detached"
+	ActivityUserReattached         = "user_reattached"
+	ActivitySettingsChanged        = "settings_changed"
 )
 
 // Actors that are not users.
