@@ -96,6 +96,16 @@ func TestWebhooks(t *testing.T) {
 				}
 			})
 
+			t.Run("without a secret every event is refused", func(t *testing.T) {
+				h := newHarness(t, url)
+				body := []byte(`{"event":"user.deleted","payload":{"object":{"id":"x"}}}`)
+				for _, secret := range []string{"", webhookSecret} {
+					if s := h.postWebhook(t, body, secret, time.Now()); s != http.StatusUnauthorized {
+						t.Fatalf("HTTP %d with no secret configured, want 401", s)
+					}
+				}
+			})
+
 			t.Run("app_deauthorized for the org app and the user app", func(t *testing.T) {
 				h := newHarness(t, url, withWebhooks())
 				o := newOrg(h, t, grpcTransport{h}, "deauth")

@@ -18,7 +18,7 @@ import (
 
 const (
 	inboxKey  = "zc:{webhooks}:inbox"
-	eventsKey = "zc:{events}:stream"
+	eventsKey = "zoomconnect:events"
 )
 
 // testEventsTrimmed: AppendEvent trims the stream to about the bound (a

@@ -48,8 +48,9 @@ const (
 	inboxGroup = "zoomconnect"
 	// bodyField is the field of an inbox entry that holds the body.
 	bodyField = "body"
-	// eventsKey is the global event stream.
-	eventsKey = "zc:{events}:stream"
+	// eventsKey is the global event stream, under the name scheduling
+	// services read it by.
+	eventsKey = "zoomconnect:events"
 	// payloadField is the field of an event that holds its payload.
 	payloadField = "payload"
 )

@@ -20,7 +20,7 @@
 //
 //	zc:{webhooks}:inbox                 stream of queued webhooks (field "body"), read by the consumer group "zoomconnect"
 //	zc:{webhooks}:seen:<hex of SHA-256 of the dedupe key>  "1", expiring after store.WebhookDedupeWindow
-//	zc:{events}:stream                  stream of events (field "payload"), trimmed to about store.MaxEvents
+//	zoomconnect:events                  stream of events (field "payload"), trimmed to about store.MaxEvents
 //	zc:idx:<index>:<key>                set of the members of an index key
 //
 // The inbox and the dedupe keys share the hash tag {webhooks}: queueing a
