@@ -150,7 +150,8 @@ func TestJWKSRotationAndOutage(t *testing.T) {
 	verify(tok2, "")
 
 	// The provider goes down: the cached keys keep working, and the failing
-	// endpoint is retried at most once per interval.
+	// endpoint is retried at most once per interval. (A token verified
+	// moments ago is not verified again, so a fresh one is needed.)
 	srv.set(true)
 	clk.Advance(jwksMaxAge)
 	verify(tok2, "")
@@ -158,7 +159,9 @@ func TestJWKSRotationAndOutage(t *testing.T) {
 	verify(tok2, "")
 	fetches(4)
 	clk.Advance(jwksMinInterval)
-	verify(tok2, "")
+	fresh := memberClaims()
+	fresh.Name = "Ann again"
+	verify(sign(t, jose.ES256, ecKey1(), "k2", fresh), "")
 	fetches(5)
 
 	// Closed entirely (connection refused): still fine.

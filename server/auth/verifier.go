@@ -5,11 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -59,6 +61,46 @@ type Verifier struct {
 	leeway   time.Duration
 	now      func() time.Time
 	log      *slog.Logger
+	// verified remembers tokens that passed, until they expire (or at most
+	// verifiedTTL): verifying a JWT costs more than most RPCs it guards.
+	verified verifiedCache
+}
+
+// verifiedTTL bounds how long a verified token is trusted without being
+// verified again (so a key removed from the JWKS stops working soon).
+const verifiedTTL = 5 * time.Minute
+
+// verifiedCache maps SHA-256 of a token to its Principal. It is bounded:
+// when full it is emptied, which costs only re-verification.
+type verifiedCache struct {
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]verifiedEntry
+}
+
+type verifiedEntry struct {
+	p     *Principal
+	until time.Time
+}
+
+const maxVerified = 10_000
+
+func (c *verifiedCache) get(key [sha256.Size]byte, now time.Time) (*Principal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || !now.Before(e.until) {
+		return nil, false
+	}
+	return e.p, true
+}
+
+func (c *verifiedCache) put(key [sha256.Size]byte, p *Principal, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxVerified {
+		c.entries = make(map[[sha256.Size]byte]verifiedEntry)
+	}
+	c.entries[key] = verifiedEntry{p: p, until: until}
 }
 
 // NewVerifier validates cfg. With a JWKS URL it tries one fetch with ctx so
@@ -127,29 +169,54 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if len(raw) > maxTokenLen {
 		return nil, errs.Unauthenticated(ReasonTokenMalformed, "the bearer token is longer than %d bytes", maxTokenLen)
 	}
+	key := sha256.Sum256([]byte(raw))
+	now := v.now()
+	if p, ok := v.verified.get(key, now); ok {
+		return p, nil
+	}
+	p, exp, err := v.verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	// Trusted until exp (minus nothing: validate already applied the
+	// leeway) but no longer than verifiedTTL.
+	until := now.Add(verifiedTTL)
+	if exp.Before(until) {
+		until = exp
+	}
+	v.verified.put(key, p, until)
+	return p, nil
+}
+
+// verify does the work of Verify and also returns the token's expiry.
+func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, time.Time, error) {
 	tok, err := jwt.ParseSigned(raw, v.algs)
 	if err != nil {
 		if e, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
-			return nil, errs.Unauthenticated(ReasonTokenInvalid, "tokens signed with %.20q are not accepted here; use one of %q", e.Got, v.algs)
+			return nil, time.Time{}, errs.Unauthenticated(ReasonTokenInvalid, "tokens signed with %.20q are not accepted here; use one of %q", e.Got, v.algs)
 		}
-		return nil, errs.Unauthenticated(ReasonTokenMalformed, "the bearer token is not a signed JWT in compact form")
+		return nil, time.Time{}, errs.Unauthenticated(ReasonTokenMalformed, "the bearer token is not a signed JWT in compact form")
 	}
 	key, err := v.key(ctx, tok.Headers[0])
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	var c Claims
 	if err := tok.Claims(key, &c); err != nil {
 		if errors.Is(err, jose.ErrCryptoFailure) {
-			return nil, errs.Unauthenticated(ReasonTokenInvalid, "the token signature does not verify")
+			return nil, time.Time{}, errs.Unauthenticated(ReasonTokenInvalid, "the token signature does not verify")
 		}
-		return nil, errs.Unauthenticated(ReasonTokenMalformed,
+		return nil, time.Time{}, errs.Unauthenticated(ReasonTokenMalformed,
 			"the token claims are not a JSON object of the expected types (exp, nbf, iat: numbers; scope: a string or an array of strings)").Wrap(err)
 	}
 	if err := v.validate(&c); err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return principalFrom(&c)
+	p, err := principalFrom(&c)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return p, c.Expiry.Time(), nil
 }
 
 // key returns the verification key for a token. The key's type is tied to

@@ -255,3 +255,30 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifiedTokensAreRemembered: a token is verified once and trusted
+// until it expires (at most verifiedTTL), never beyond its exp.
+func TestVerifiedTokensAreRemembered(t *testing.T) {
+	clk := newClock()
+	v, err := NewVerifier(context.Background(), VerifierConfig{HS256Secret: testSecret, Now: clk.Now, Leeway: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := memberClaims()
+	c.Expiry = date(epoch.Add(2 * time.Minute))
+	tok, err := Mint(testSecret, c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := v.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := v.Verify(context.Background(), tok); err != nil || again != first {
+		t.Fatalf("second Verify = %p, %v; want the remembered %p", again, err, first)
+	}
+	clk.Advance(2*time.Minute + 2*time.Second)
+	if _, err := v.Verify(context.Background(), tok); errs.As(err) == nil || errs.As(err).Reason != ReasonTokenExpired {
+		t.Fatalf("an expired token was still trusted: %v", err)
+	}
+}
