@@ -109,17 +109,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.AuthHS256Secret = []byte(v)
 	}
 	var errs []error
+	// parse applies a variable that must be parsed; a bad value is
+	// reported with what was expected.
+	parse := func(name, want string, apply func(string) bool) {
+		if v := strings.TrimSpace(getenv(name)); v != "" && !apply(v) {
+			errs = append(errs, fmt.Errorf("%s: %q is not %s", name, v, want))
+		}
+	}
 	dur := func(name string, dst *time.Duration) {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			return
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 168h or 30s", name, v))
-			return
-		}
-		*dst = d
+		parse(name, "a positive duration such as 168h or 30s", func(v string) bool {
+			d, err := time.ParseDuration(v)
+			*dst = d
+			return err == nil && d > 0
+		})
 	}
 	dur("ZOOMCONNECT_INSTALL_LINK_TTL", &c.InstallLinkTTL)
 	dur("ZOOMCONNECT_OAUTH_STATE_TTL", &c.OAuthStateTTL)
@@ -127,20 +129,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("ZOOMCONNECT_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("ZOOMCONNECT_ZOOM_TIMEOUT", &c.ZoomRequestTimeout)
 	dur("ZOOMCONNECT_MONITOR_INTERVAL", &c.MonitorInterval)
-	if v := strings.TrimSpace(getenv("ZOOMCONNECT_WEBHOOK_WORKER")); v != "" {
+	parse("ZOOMCONNECT_WEBHOOK_WORKER", "true or false", func(v string) bool {
 		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("ZOOMCONNECT_WEBHOOK_WORKER: %q is not true or false", v))
-		}
 		c.WebhookWorker = b
-	}
-	if v := strings.TrimSpace(getenv("ZOOMCONNECT_ZOOM_RATE")); v != "" {
+		return err == nil
+	})
+	parse("ZOOMCONNECT_ZOOM_RATE", "a positive number of requests per second", func(v string) bool {
 		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || r <= 0 {
-			errs = append(errs, fmt.Errorf("ZOOMCONNECT_ZOOM_RATE: %q is not a positive number of requests per second", v))
-		}
 		c.ZoomRate = r
-	}
+		return err == nil && r > 0
+	})
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
