@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"time"
 
@@ -158,7 +159,7 @@ func (s *Service) PreviewDisconnect(ctx context.Context, orgID string, size int3
 	}
 	conn, err := store.GetOrgConnection(ctx, s.cfg.Store, orgID)
 	if err != nil {
-		if err == store.ErrNotFound {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil, "", nil
 		}
 		return nil, "", err
