@@ -273,7 +273,7 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 	mux.Handle("/v1/", gw)
 	a.webhookQueued = make(chan struct{}, 1)
 	mux.Handle(webhook.Path, &webhook.Handler{
-		Secret: []byte(a.cfg.ZoomWebhookSecret), Store: a.store, Now: time.Now, Logger: a.log,
+		Secrets: webhookSecrets(a.cfg.ZoomWebhookSecret), Store: a.store, Now: time.Now, Logger: a.log,
 		Queued: func() {
 			select {
 			case a.webhookQueued <- struct{}{}:
@@ -295,6 +295,18 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	return nil
+}
+
+// webhookSecrets splits ZOOM_WEBHOOK_SECRET_TOKEN: one secret token per
+// Zoom app, comma-separated, since both apps post to the same endpoint.
+func webhookSecrets(spec string) [][]byte {
+	var out [][]byte
+	for _, s := range strings.Split(spec, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, []byte(s))
+		}
+	}
+	return out
 }
 
 // dialTarget turns a listener address into one the gateway can dial (a

@@ -97,7 +97,7 @@ const webhookSecret = "test-webhook-secret-token"
 // withWebhooks makes the emulator deliver its events to the service.
 func withWebhooks() option {
 	return func(c *config.Config, z *zoomemu.Config) {
-		c.ZoomWebhookSecret = webhookSecret
+		c.ZoomWebhookSecret = "the-other-apps-secret-token," + webhookSecret // one per Zoom app
 		z.WebhookURL, z.WebhookSecret = "http://"+c.HTTPAddr+"/webhooks/zoom", webhookSecret
 		z.WebhookRetryDelays = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
 	}

@@ -42,10 +42,11 @@ var Handled = map[string]bool{
 
 // Handler serves Path.
 type Handler struct {
-	// Secret is the app's webhook secret token; without one every event is
-	// refused (fail closed).
-	Secret []byte
-	Store  store.Store
+	// Secrets are the webhook secret tokens of the service's Zoom apps (each
+	// app has its own; both post here). Without one every event is refused
+	// (fail closed).
+	Secrets [][]byte
+	Store   store.Store
 	// Queued is told (without blocking) that an event was queued, so a
 	// worker in this process can start at once.
 	Queued func()
@@ -82,25 +83,28 @@ func Sign(secret []byte, ts string, body []byte) string {
 }
 
 // Verify checks a signature and its timestamp (seconds; milliseconds are
-// accepted too) against now, in constant time.
-func Verify(secret []byte, tsHeader, signature string, body []byte, now time.Time) error {
-	if len(secret) == 0 {
-		return errors.New("no webhook secret is configured")
+// accepted too) against now, in constant time, with each secret, and
+// returns the secret that signed.
+func Verify(secrets [][]byte, tsHeader, signature string, body []byte, now time.Time) ([]byte, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("no webhook secret is configured")
 	}
 	ts, err := strconv.ParseInt(tsHeader, 10, 64)
 	if err != nil || ts <= 0 {
-		return errors.New("missing or malformed x-zm-request-timestamp")
+		return nil, errors.New("missing or malformed x-zm-request-timestamp")
 	}
 	if ts > 1e12 { // milliseconds
 		ts /= 1000
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > MaxSkew || d < -MaxSkew {
-		return errors.New("x-zm-request-timestamp is more than 5 minutes off")
+		return nil, errors.New("x-zm-request-timestamp is more than 5 minutes off")
 	}
-	if !hmac.Equal([]byte(Sign(secret, tsHeader, body)), []byte(signature)) {
-		return errors.New("x-zm-signature does not match")
+	for _, secret := range secrets {
+		if len(secret) > 0 && hmac.Equal([]byte(Sign(secret, tsHeader, body)), []byte(signature)) {
+			return secret, nil
+		}
 	}
-	return nil
+	return nil, errors.New("x-zm-signature does not match")
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +123,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, "unreadable body")
 		return
 	}
-	if err := Verify(h.Secret, r.Header.Get("x-zm-request-timestamp"), r.Header.Get("x-zm-signature"), body, h.Now()); err != nil {
+	secret, err := Verify(h.Secrets, r.Header.Get("x-zm-request-timestamp"), r.Header.Get("x-zm-signature"), body, h.Now())
+	if err != nil {
 		h.Logger.WarnContext(r.Context(), "refused a Zoom webhook", "reason", err.Error())
 		reply(w, http.StatusUnauthorized, err.Error())
 		return
@@ -131,7 +136,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case env.Event == "endpoint.url_validation":
-		h.validate(w, env)
+		validate(w, env, secret)
 	case !Handled[env.Event]:
 		h.Logger.InfoContext(r.Context(), "ignored a Zoom event the service does not act on", "event", env.Event)
 		w.WriteHeader(http.StatusNoContent)
@@ -149,8 +154,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// validate answers Zoom's endpoint.url_validation challenge.
-func (h *Handler) validate(w http.ResponseWriter, env *Envelope) {
+// validate answers Zoom's endpoint.url_validation challenge with the
+// secret of the app that sent it.
+func validate(w http.ResponseWriter, env *Envelope, secret []byte) {
 	var p struct {
 		PlainToken string `json:"plainToken"`
 	}
@@ -158,7 +164,7 @@ func (h *Handler) validate(w http.ResponseWriter, env *Envelope) {
 		reply(w, http.StatusBadRequest, "url_validation without a plainToken")
 		return
 	}
-	mac := hmac.New(sha256.New, h.Secret)
+	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte(p.PlainToken))
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"plainToken": p.PlainToken, "encryptedToken": hex.EncodeToString(mac.Sum(nil))})

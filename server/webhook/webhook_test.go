@@ -13,24 +13,25 @@ func TestVerify(t *testing.T) {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	good := Sign(secret, ts, body)
 	for name, tc := range map[string]struct {
-		secret    []byte
+		secret    [][]byte
 		ts, sig   string
 		body      []byte
 		wantError bool
 	}{
-		"valid":                   {secret, ts, good, body, false},
-		"milliseconds":            {secret, strconv.FormatInt(now.UnixMilli(), 10), Sign(secret, strconv.FormatInt(now.UnixMilli(), 10), body), body, false},
+		"valid":                   {[][]byte{secret}, ts, good, body, false},
+		"second app's secret":     {[][]byte{[]byte("org-app"), secret}, ts, good, body, false},
+		"milliseconds":            {[][]byte{secret}, strconv.FormatInt(now.UnixMilli(), 10), Sign(secret, strconv.FormatInt(now.UnixMilli(), 10), body), body, false},
 		"no secret: fail closed":  {nil, ts, good, body, true},
-		"tampered body":           {secret, ts, good, append([]byte(" "), body...), true},
-		"other secret":            {[]byte("other"), ts, good, body, true},
-		"stale timestamp":         {secret, strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10), Sign(secret, strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10), body), body, true},
-		"future timestamp":        {secret, strconv.FormatInt(now.Add(6*time.Minute).Unix(), 10), Sign(secret, strconv.FormatInt(now.Add(6*time.Minute).Unix(), 10), body), body, true},
-		"missing timestamp":       {secret, "", good, body, true},
-		"signature of other time": {secret, strconv.FormatInt(now.Unix()+1, 10), good, body, true},
-		"empty signature":         {secret, ts, "", body, true},
+		"tampered body":           {[][]byte{secret}, ts, good, append([]byte(" "), body...), true},
+		"other secret":            {[][]byte{[]byte("other")}, ts, good, body, true},
+		"stale timestamp":         {[][]byte{secret}, strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10), Sign(secret, strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10), body), body, true},
+		"future timestamp":        {[][]byte{secret}, strconv.FormatInt(now.Add(6*time.Minute).Unix(), 10), Sign(secret, strconv.FormatInt(now.Add(6*time.Minute).Unix(), 10), body), body, true},
+		"missing timestamp":       {[][]byte{secret}, "", good, body, true},
+		"signature of other time": {[][]byte{secret}, strconv.FormatInt(now.Unix()+1, 10), good, body, true},
+		"empty signature":         {[][]byte{secret}, ts, "", body, true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := Verify(tc.secret, tc.ts, tc.sig, tc.body, now); (err != nil) != tc.wantError {
+			if _, err := Verify(tc.secret, tc.ts, tc.sig, tc.body, now); (err != nil) != tc.wantError {
 				t.Fatalf("Verify = %v, want error %v", err, tc.wantError)
 			}
 		})
@@ -45,7 +46,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("99999999999999999999", "v0=", []byte(`{"event":"x"}`))
 	now := time.Unix(1_739_923_528, 0)
 	f.Fuzz(func(t *testing.T, ts, sig string, body []byte) {
-		err := Verify([]byte("k"), ts, sig, body, now)
+		_, err := Verify([][]byte{[]byte("k")}, ts, sig, body, now)
 		if err == nil && sig != Sign([]byte("k"), ts, body) {
 			t.Fatalf("accepted a wrong signature %q", sig)
 		}
