@@ -38,7 +38,9 @@ type zoomPayload struct {
 	AccountID string `json:"account_id"`
 	UserID    string `json:"user_id"`
 	ClientID  string `json:"client_id"`
-	Object    struct {
+	// UserDataRetention is documented as a boolean but sent as a string.
+	UserDataRetention json.RawMessage `json:"user_data_retention"`
+	Object            struct {
 		ID flexID `json:"id"`
 	} `json:"object"`
 }
@@ -58,7 +60,11 @@ func (s *Service) ProcessWebhook(ctx context.Context, body []byte) error {
 	}
 	switch env.Event {
 	case "app_deauthorized":
-		return s.deauthorized(ctx, p)
+		if err := s.deauthorized(ctx, p); err != nil {
+			return err
+		}
+		s.confirmCompliance(ctx, p, env.Payload)
+		return nil
 	case "user.updated":
 		return s.installerChanged(ctx, string(p.Object.ID), false)
 	case "user.deactivated", "user.deleted", "user.disassociated":
@@ -93,6 +99,23 @@ func (s *Service) deauthorized(ctx context.Context, p zoomPayload) error {
 		}
 	}
 	return nil
+}
+
+// confirmCompliance tells Zoom, unless it said the user's data may be
+// kept, that it was deleted (deauthorized did: tokens and records). Zoom's
+// Data Compliance API is legacy and its status undocumented, so a failure
+// is logged, not retried.
+func (s *Service) confirmCompliance(ctx context.Context, p zoomPayload, payload json.RawMessage) {
+	if r := strings.Trim(string(p.UserDataRetention), `"`); r == "true" {
+		return
+	}
+	app, ok := s.cfg.Zoom.AppOf(p.ClientID)
+	if !ok {
+		return
+	}
+	if err := s.cfg.Zoom.ConfirmDataCompliance(ctx, app, p.UserID, p.AccountID, payload); err != nil {
+		s.log.WarnContext(ctx, "could not confirm data compliance to Zoom", "error", err)
+	}
 }
 
 // dropPersonal removes a personal connection Zoom deauthorized.

@@ -5,6 +5,7 @@
 package zoom
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -64,8 +65,9 @@ type Client struct {
 }
 
 type appClient struct {
-	oauth     oauth2.Config
-	revokeURL string
+	oauth         oauth2.Config
+	revokeURL     string
+	complianceURL string
 }
 
 // ErrAppNotConfigured: the requested Zoom app has no credentials.
@@ -95,6 +97,8 @@ func New(cfg Config) *Client {
 				},
 			},
 			revokeURL: oauthBase + "/oauth/revoke",
+			// Zoom's Data Compliance API lives on the API host, beside /v2.
+			complianceURL: strings.TrimSuffix(c.apiURL, "/v2") + "/oauth/data/compliance",
 		}
 	}
 	return c
@@ -198,6 +202,38 @@ func (c *Client) Revoke(ctx context.Context, a App, token string) error {
 	defer drain(resp)
 	if resp.StatusCode != http.StatusOK {
 		return readOAuthError(resp)
+	}
+	return nil
+}
+
+// ConfirmDataCompliance tells Zoom that the data of a deauthorized user was
+// deleted, quoting the app_deauthorized payload as received (Zoom's Data
+// Compliance API, required of published apps).
+func (c *Client) ConfirmDataCompliance(ctx context.Context, a App, userID, accountID string, event json.RawMessage) error {
+	ac, err := c.app(a)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(map[string]any{
+		"client_id": ac.oauth.ClientID, "user_id": userID, "account_id": accountID,
+		"deauthorization_event_received": event, "compliance_completed": true,
+	})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ac.complianceURL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(url.QueryEscape(ac.oauth.ClientID), url.QueryEscape(ac.oauth.ClientSecret))
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("zoom: data compliance: %w", err)
+	}
+	defer drain(resp)
+	if resp.StatusCode/100 != 2 {
+		return readAPIError(resp)
 	}
 	return nil
 }

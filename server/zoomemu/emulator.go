@@ -216,6 +216,9 @@ type Stats struct {
 	// Revokes counts successful POST /oauth/revoke calls; Uninstalls counts
 	// Uninstall calls.
 	Revokes, Uninstalls int
+	// ComplianceConfirmations counts accepted POST /oauth/data/compliance
+	// calls (an app confirming it deleted a deauthorized user's data).
+	ComplianceConfirmations int
 	// AuthorizeApprovals counts issued codes, AuthorizeDenials clicks on
 	// Deny, AuthorizeRefusals non-admins refused on admin-managed apps.
 	AuthorizeApprovals, AuthorizeDenials, AuthorizeRefusals int

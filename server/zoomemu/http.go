@@ -112,6 +112,7 @@ func (e *Emulator) routes() http.Handler {
 		http.MethodGet: e.authorizePage, http.MethodPost: e.authorizeDecision}))
 	mux.Handle("/oauth/token", e.endpoint(EndpointToken, map[string]http.HandlerFunc{http.MethodPost: e.token}))
 	mux.Handle("/oauth/revoke", e.endpoint(EndpointRevoke, map[string]http.HandlerFunc{http.MethodPost: e.revoke}))
+	mux.Handle("/oauth/data/compliance", e.endpoint(EndpointRevoke, map[string]http.HandlerFunc{http.MethodPost: e.compliance}))
 	mux.Handle("/v2/users/{userId}", e.endpoint(EndpointUsers, map[string]http.HandlerFunc{http.MethodGet: e.getUser}))
 	mux.Handle("/v2/users/{userId}/meetings", e.endpoint(EndpointMeetings, map[string]http.HandlerFunc{
 		http.MethodGet: e.listMeetings, http.MethodPost: e.createMeeting}))

@@ -272,6 +272,34 @@ func formUnescape(s string) string {
 	return s
 }
 
+// compliance is POST /oauth/data/compliance, Zoom's legacy Data Compliance
+// API: after app_deauthorized an app confirms that it deleted the user's
+// data. Client auth as for revoke; the JSON body must name the same client
+// and say compliance_completed. Zoom's answer body is undocumented: {}.
+func (e *Emulator) compliance(w http.ResponseWriter, r *http.Request) {
+	req, oerr := e.parseTokenRequest(w, r)
+	if oerr != nil {
+		writeOAuth(w, oerr.status, oerr)
+		return
+	}
+	var body struct {
+		ClientID  string          `json:"client_id"`
+		UserID    string          `json:"user_id"`
+		AccountID string          `json:"account_id"`
+		Event     json.RawMessage `json:"deauthorization_event_received"`
+		Completed bool            `json:"compliance_completed"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes)).Decode(&body); err != nil ||
+		body.ClientID != req.client.ID || !body.Completed || len(body.Event) == 0 || body.Event[0] != '{' {
+		writeJSON(w, http.StatusBadRequest, &apiError{Code: 300, Message: "Validation Failed."})
+		return
+	}
+	e.mu.Lock()
+	e.stats.ComplianceConfirmations++
+	e.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
 // token is POST /oauth/token.
 func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 	req, oerr := e.parseTokenRequest(w, r)
