@@ -217,11 +217,19 @@ func meetingZoomDown(t testing.TB, o *org) {
 func meetingLostAnswer(t testing.TB, o *org) {
 	o.connect(t)
 	o.upsertMembers(t)
-	o.h.zoom.InjectFault(zoomemu.EndpointMeetings, zoomemu.Fault{DropAfterProcessing: true, Times: 1})
+	o.h.zoom.InjectFault(zoomemu.EndpointMeetings, zoomemu.Fault{DropAfterProcessing: true, Times: 2})
 	_, err := o.createMeeting(t, createReq(o, "b1", "mia"))
 	wantCode(t, err, codes.Unavailable, "")
+	_, err = o.createMeeting(t, createReq(o, "b2", "mia"))
+	wantCode(t, err, codes.Unavailable, "")
+	if n := zoomMeetings(o, zoomemu.DevMemberID); n != 2 {
+		t.Fatalf("Zoom has %d meetings after the lost answers, want 2", n)
+	}
+	// Cancelling a booking whose creation went unanswered finds and
+	// deletes the meeting Zoom made.
+	must(t, o.deleteMeeting(t, "b2"))
 	if n := zoomMeetings(o, zoomemu.DevMemberID); n != 1 {
-		t.Fatalf("Zoom has %d meetings after the lost answer, want 1", n)
+		t.Fatalf("Zoom has %d meetings after cancelling b2, want 1", n)
 	}
 	m, err := o.createMeeting(t, createReq(o, "b1", "mia"))
 	must(t, err)

@@ -87,6 +87,18 @@ func (s *Service) Update(ctx context.Context, orgID, bookingID string, c Change)
 	return &next, err
 }
 
+// deleteInZoom deletes a meeting through h; already gone is success.
+func (s *Service) deleteInZoom(ctx context.Context, h host, m *store.Meeting, id int64) error {
+	err := s.call(ctx, h.ref, h.account, true, func(token string) error {
+		return s.cfg.Zoom.DeleteMeeting(ctx, token, id)
+	})
+	var ae *zoom.APIError
+	if err != nil && !(errors.As(err, &ae) && (ae.Code == zoom.CodeMeetingNotFound || ae.HTTPStatus == 404)) {
+		return mapZoomError(err, m)
+	}
+	return nil
+}
+
 // Delete cancels a booking's meeting; a meeting already gone (here or in
 // Zoom) is success.
 func (s *Service) Delete(ctx context.Context, orgID, bookingID string) error {
@@ -97,17 +109,28 @@ func (s *Service) Delete(ctx context.Context, orgID, bookingID string) error {
 	if err != nil {
 		return err
 	}
-	if m.State == store.MeetingCreated && !m.Gone {
-		h := connectionOf(m)
-		err = s.call(ctx, h.ref, h.account, true, func(token string) error {
-			return s.cfg.Zoom.DeleteMeeting(ctx, token, m.ZoomMeetingID)
-		})
-		var ae *zoom.APIError
-		if err != nil && !(errors.As(err, &ae) && (ae.Code == zoom.CodeMeetingNotFound || ae.HTTPStatus == 404)) {
-			return mapZoomError(err, m)
+	switch {
+	case m.State == store.MeetingCreated && !m.Gone:
+		if err := s.deleteInZoom(ctx, connectionOf(m), m, m.ZoomMeetingID); err != nil {
+			return err
 		}
-	} else if s.cfg.Now().Before(m.ReservedUntil) {
+	case m.State == store.MeetingReserved && s.cfg.Now().Before(m.ReservedUntil):
 		return errs.New(errs.KindUnavailable, ReasonCreationInProgress, "the meeting of booking %s is being created; retry the cancellation shortly", bookingID)
+	case m.State == store.MeetingReserved && m.Uncertain:
+		// A failed creation may have made the meeting after all.
+		h, err := s.hostFor(ctx, orgID, m.UserID)
+		if err != nil {
+			break // no connection left to look with
+		}
+		zm, err := s.find(ctx, h, m)
+		if err != nil {
+			return err
+		}
+		if zm != nil {
+			if err := s.deleteInZoom(ctx, h, m, zm.ID); err != nil {
+				return err
+			}
+		}
 	}
 	return s.cfg.Store.Update(context.WithoutCancel(ctx), orgID, func(tx store.OrgTx) error {
 		tx.DeleteMeeting(bookingID)
