@@ -162,6 +162,14 @@ func TestWebhooks(t *testing.T) {
 				o.waitState(t, zcv1.ConnectionState_CONNECTION_STATE_NEEDS_RECONNECT, zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_ADMIN_ROLE_LOST)
 			})
 
+			t.Run("the installer leaves the Zoom account (user.disassociated)", func(t *testing.T) {
+				h := newHarness(t, url, withWebhooks())
+				o := newOrg(h, t, grpcTransport{h}, "leaver")
+				o.connect(t)
+				must(t, h.zoom.DisassociateUser(zoomemu.DevAdminID))
+				o.waitState(t, zcv1.ConnectionState_CONNECTION_STATE_NEEDS_RECONNECT, zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INSTALLER_REMOVED)
+			})
+
 			t.Run("the monitor catches a demotion whose webhook never arrived", func(t *testing.T) {
 				h := newHarness(t, url, withService(func(c *config.Config) { c.MonitorInterval = 300 * time.Millisecond }))
 				o := newOrg(h, t, grpcTransport{h}, "monitor")
