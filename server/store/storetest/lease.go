@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -82,37 +81,10 @@ func testLeaseExtends(t *testing.T, s store.Store) {
 }
 
 func testConcurrentLeases(t *testing.T, s store.Store) {
-	const owners = 16
 	orgID := newOrgID(t)
-	start := make(chan struct{})
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		winners  []int
-		failures []error
-	)
-	for i := range owners {
-		wg.Go(func() {
-			<-start
-			held, err := s.AcquireLease(t.Context(), orgID, "lease", string(rune('a'+i)), leaseTTL)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				failures = append(failures, err)
-			case held:
-				winners = append(winners, i)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if len(winners) != 1 || len(failures) > 0 {
-		t.Fatalf("%d owners racing for a lease: winners %v (want one), errors: %v", owners, winners, failures)
-	}
-	if acquire(t, s, orgID, "lease", "late", leaseTTL) {
-		t.Fatal("a latecomer acquired the lease that the race's winner holds")
-	}
+	exactlyOneWins(t, "owners racing for a lease", 16, func(i int) (bool, error) {
+		return s.AcquireLease(t.Context(), orgID, "lease", string(rune('a'+i)), leaseTTL)
+	})
 }
 
 func testLeasesIndependent(t *testing.T, s store.Store) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -94,35 +93,15 @@ func testStatesScopedByOrg(t *testing.T, s store.Store) {
 }
 
 func testConcurrentTakes(t *testing.T, s store.Store) {
-	const takers = 16
 	st := newState(newOrgID(t))
 	mustPutState(t, s, st)
-	start := make(chan struct{})
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		winners  int
-		failures []error
-	)
-	for range takers {
-		wg.Go(func() {
-			<-start
-			_, err := s.TakeOAuthState(t.Context(), st.OrgID, st.IDHash)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				winners++
-			case !errors.Is(err, store.ErrNotFound):
-				failures = append(failures, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if winners != 1 || len(failures) > 0 {
-		t.Fatalf("%d concurrent takes: %d winners (want 1), unexpected errors: %v", takers, winners, failures)
-	}
+	exactlyOneWins(t, "concurrent takes of one state", 16, func(int) (bool, error) {
+		_, err := s.TakeOAuthState(t.Context(), st.OrgID, st.IDHash)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil // another taker won
+		}
+		return err == nil, err
+	})
 }
 
 func testPing(t *testing.T, s store.Store) {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -186,35 +185,15 @@ func testConcurrentEnqueues(t *testing.T, s store.Store) {
 	const writers = 50
 	drainInbox(t, s)
 	key := rand.Text()
-	start := make(chan struct{})
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		winners  [][]byte
-		failures []error
-	)
-	for i := range writers {
-		wg.Go(func() {
-			body := newBody(t, fmt.Sprint("writer ", i))
-			<-start
-			enqueued, err := s.EnqueueWebhook(t.Context(), key, body)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				failures = append(failures, err)
-			case enqueued:
-				winners = append(winners, body)
-			}
-		})
+	bodies := make([][]byte, writers)
+	for i := range bodies {
+		bodies[i] = newBody(t, fmt.Sprint("writer ", i))
 	}
-	close(start)
-	wg.Wait()
-	if len(winners) != 1 || len(failures) > 0 {
-		t.Fatalf("%d writers queueing one dedupe key: %d enqueued (want one), errors: %v", writers, len(winners), failures)
-	}
+	won := exactlyOneWins(t, "writers queueing one dedupe key", writers, func(i int) (bool, error) {
+		return s.EnqueueWebhook(t.Context(), key, bodies[i])
+	})
 	ds := claim(t, s, "a", 2*writers, idleLong)
-	wantDeliveries(t, "claim", ds, winners, []int{1})
+	wantDeliveries(t, "claim", ds, [][]byte{bodies[won]}, []int{1})
 	ack(t, s, ds...)
 }
 
