@@ -14,8 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// ConnectionServer implements zoomconnect.v1.ConnectionService. RPCs of later
-// milestones answer UNIMPLEMENTED through the embedded type.
+// ConnectionServer implements zoomconnect.v1.ConnectionService.
 type ConnectionServer struct {
 	zcv1.UnimplementedConnectionServiceServer
 	Connections *connection.Service

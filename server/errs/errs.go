@@ -26,7 +26,6 @@ const (
 	KindUnauthenticated
 	KindResourceExhausted
 	KindUnavailable
-	KindUnimplemented
 	KindDeadlineExceeded
 	KindAborted
 )
@@ -91,11 +90,6 @@ func FailedPrecondition(reason, format string, args ...any) *Error {
 // NotFound reports a missing resource.
 func NotFound(reason, format string, args ...any) *Error {
 	return New(KindNotFound, reason, format, args...)
-}
-
-// Unimplemented reports an RPC that is part of the contract but not built yet.
-func Unimplemented(method string) *Error {
-	return New(KindUnimplemented, "NOT_IMPLEMENTED", "%s is not implemented yet", method)
 }
 
 // Wrap attaches a cause to e and returns e.

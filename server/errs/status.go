@@ -25,7 +25,6 @@ var kindCodes = map[Kind]codes.Code{
 	KindUnauthenticated:    codes.Unauthenticated,
 	KindResourceExhausted:  codes.ResourceExhausted,
 	KindUnavailable:        codes.Unavailable,
-	KindUnimplemented:      codes.Unimplemented,
 	KindDeadlineExceeded:   codes.DeadlineExceeded,
 	KindAborted:            codes.Aborted,
 }
