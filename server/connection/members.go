@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -55,18 +56,10 @@ func (s *Service) RegisterCaller(ctx context.Context, orgID string, m Member) er
 		return nil
 	}
 	if cur != nil {
-		m.Email, m.Name = orElse(m.Email, cur.Email), orElse(m.Name, cur.Name)
+		m.Email, m.Name = cmp.Or(m.Email, cur.Email), cmp.Or(m.Name, cur.Name)
 	}
 	_, err = s.UpsertMember(ctx, orgID, m)
 	return err
-}
-
-// orElse returns a if set, else b.
-func orElse(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // RemoveMember forgets a member: their record and their personal

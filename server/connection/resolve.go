@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -94,7 +95,7 @@ func (s *Service) orgOptionFor(snap *store.OrgSnapshot, m *store.Member, now tim
 	}
 	ref.ZoomEmail = m.Email
 	if m.Match != nil && m.Match.ZoomAccountID == c.ZoomAccountID {
-		ref.ZoomUserID, ref.ZoomEmail = m.Match.ZoomUserID, orElse(m.Match.ZoomEmail, m.Email)
+		ref.ZoomUserID, ref.ZoomEmail = m.Match.ZoomUserID, cmp.Or(m.Match.ZoomEmail, m.Email)
 	}
 	return orgOption{ref: ref, usable: true, why: WhyOrgConnected, explain: "The organization's Zoom connection serves the member."}, s.matchStale(m, c)
 }

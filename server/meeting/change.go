@@ -1,6 +1,7 @@
 package meeting
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -33,7 +34,7 @@ func connectionOf(m *store.Meeting) host {
 	if m.Source == SourcePersonal {
 		return host{ref: connection.ConnRef{OrgID: m.OrgID, UserID: m.UserID}, source: SourcePersonal, account: m.ZoomAccountID, zoomUser: "me"}
 	}
-	return host{ref: connection.ConnRef{OrgID: m.OrgID}, source: SourceOrganization, account: m.ZoomAccountID, zoomUser: orElse(m.ZoomUserID, m.HostEmail)}
+	return host{ref: connection.ConnRef{OrgID: m.OrgID}, source: SourceOrganization, account: m.ZoomAccountID, zoomUser: cmp.Or(m.ZoomUserID, m.HostEmail)}
 }
 
 // Update reschedules or renames a booking's meeting. If Zoom no longer has

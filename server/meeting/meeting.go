@@ -5,6 +5,7 @@
 package meeting
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -189,7 +190,7 @@ func (s *Service) hostFor(ctx context.Context, orgID, userID string) (host, erro
 	r := res[0]
 	org := func(ref *connection.AccountRef) host {
 		return host{ref: connection.ConnRef{OrgID: orgID}, source: SourceOrganization, account: ref.ZoomAccountID,
-			zoomUser: orElse(ref.ZoomUserID, ref.ZoomEmail)}
+			zoomUser: cmp.Or(ref.ZoomUserID, ref.ZoomEmail)}
 	}
 	switch {
 	case r.Chosen.Source == connection.SourcePersonal && r.Chosen.State == store.StateActive:
@@ -210,13 +211,6 @@ func (s *Service) hostFor(ctx context.Context, orgID, userID string) (host, erro
 		reason = connection.ReasonPersonalNeedsReconnect
 	}
 	return host{}, errs.FailedPrecondition(reason, "no Zoom meeting can be created for user %s: %s", userID, r.Explanation)
-}
-
-func orElse(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // createReserved creates the meeting while holding the reservation.
