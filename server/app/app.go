@@ -74,17 +74,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a = &App{cfg: cfg, log: log}
+	// built, not a: every failure returns a nil *App, and what was
+	// acquired until then must still be released.
+	built := &App{cfg: cfg, log: log}
+	a = built
 	defer func() {
 		if err != nil {
-			a.closeAll()
+			built.closeAll()
 		}
 	}()
 	if a.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
-		return nil, fmt.Errorf("gRPC listener: %w", err)
+		return nil, fmt.Errorf("ZOOMCONNECT_GRPC_ADDR: %w", err)
 	}
 	if a.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("HTTP listener: %w", err)
+		return nil, fmt.Errorf("ZOOMCONNECT_HTTP_ADDR: %w", err)
 	}
 	a.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if a.PublicURL == "" {

@@ -4,16 +4,20 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/app"
 	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 )
@@ -25,35 +29,107 @@ commands:
   dev-token       print a caller token signed with the configured (or dev) HS256 secret
   zoom-emulator   run the Zoom emulator on its own
   keygen          print a new ZOOMCONNECT_ENCRYPTION_KEYS value
+  help            print this help
+
+Run "zoomconnect <command> --help" for the flags of a command.
 `
+
+// Exit codes, as Go commands use them: 2 for a command line that cannot be
+// parsed.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
 
 // Main runs one command and returns the process exit code.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	top := newFlagSet("zoomconnect", usage)
+	if code, ok := parse(top, args, stdout, stderr); !ok {
+		return code
+	}
+	cmd, args := "serve", top.Args()
+	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
-	var err error
+	var run func() error
+	flags := newFlagSet(cmd, "")
 	switch cmd {
 	case "serve":
-		err = serve(ctx, getenv, stderr)
+		flags.synopsis = "usage: zoomconnect [serve]\n\nRuns the service, configured by environment variables (see README.md, Configuration).\n"
+		run = func() error { return serve(ctx, getenv, stderr) }
 	case "dev-token":
-		err = devToken(args, getenv, stdout, stderr)
+		run = devToken(flags, getenv, stdout)
 	case "zoom-emulator":
-		err = emulator(ctx, args, stderr)
+		run = emulator(ctx, flags, stderr)
 	case "keygen":
-		_, err = fmt.Fprintln(stdout, secrets.GenerateKeyringSpec())
-	case "help", "-h", "--help":
+		flags.synopsis = "usage: zoomconnect keygen\n\nPrints a new ZOOMCONNECT_ENCRYPTION_KEYS value (one fresh 32-byte key).\n"
+		run = func() error {
+			_, err := fmt.Fprintln(stdout, secrets.GenerateKeyringSpec())
+			return err
+		}
+	case "help":
 		_, _ = io.WriteString(stdout, usage)
+		return exitOK
 	default:
 		_, _ = fmt.Fprintf(stderr, "zoomconnect: unknown command %q\n%s", cmd, usage)
-		return 2
+		return exitUsage
 	}
-	if err != nil {
+	if code, ok := parse(flags, args, stdout, stderr); !ok {
+		return code
+	}
+	if flags.NArg() > 0 {
+		_, _ = fmt.Fprintf(stderr, "zoomconnect %s: unexpected argument %q\n", cmd, flags.Arg(0))
+		flags.printUsage(stderr)
+		return exitUsage
+	}
+	if err := run(); err != nil {
 		_, _ = fmt.Fprintf(stderr, "zoomconnect %s: %s\n", cmd, oneLine(err))
-		return 1
+		return exitError
 	}
-	return 0
+	return exitOK
+}
+
+// flagSet is a command's flags and the text above their defaults in its
+// usage.
+type flagSet struct {
+	*flag.FlagSet
+	synopsis string
+}
+
+func newFlagSet(name, synopsis string) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), synopsis: synopsis}
+	fs.Usage = func() {} // parse prints the usage, to the right stream
+	return fs
+}
+
+func (fs *flagSet) printUsage(w io.Writer) {
+	_, _ = io.WriteString(w, fs.synopsis)
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		_, _ = fmt.Fprintln(w, "\nflags:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
+
+// parse parses args the way Go commands do: -h or --help prints the usage
+// to stdout and exits 0; a flag that is not defined prints the problem and
+// the usage to stderr and exits 2. ok is false when the command must not run.
+func parse(fs *flagSet, args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	fs.SetOutput(stderr)
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		fs.printUsage(stdout)
+		return exitOK, false
+	default: // the flag package has printed the problem
+		fs.printUsage(stderr)
+		return exitUsage, false
+	}
 }
 
 // oneLine joins a multi-error into one line for the start-up failure message.
@@ -82,61 +158,92 @@ func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-func devToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dev-token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	sub := fs.String("sub", "dev-user", "user id (sub claim)")
-	org := fs.String("org", "dev-org", "org id (org_id claim)")
-	role := fs.String("role", "owner", "org role: owner, admin or member")
-	email := fs.String("email", "", "email claim")
-	name := fs.String("name", "", "name claim")
-	internal := fs.Bool("internal", false, "an internal-service token (scope zoomconnect.internal, no org)")
-	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := config.FromEnv(getenv)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	secret := cfg.AuthHS256Secret
-	if secret == nil {
-		if secret, _, err = secrets.LoadOrCreateDevSecret(cfg.DataDir, app.DevHS256SecretFile); err != nil {
+// devToken prints a caller token that this configuration's server accepts:
+// its claims pass the server's checks, and it is signed with the secret the
+// server uses (ZOOMCONNECT_AUTH_HS256_SECRET, or the dev secret in the same
+// ZOOMCONNECT_DATA_DIR, which it never creates).
+func devToken(flags *flagSet, getenv func(string) string, stdout io.Writer) func() error {
+	flags.synopsis = "usage: zoomconnect dev-token [flags]\n\nPrints a caller token signed with ZOOMCONNECT_AUTH_HS256_SECRET or, in dev mode, with the secret\nthe server keeps in ZOOMCONNECT_DATA_DIR (default ./data).\n"
+	sub := flags.String("sub", "dev-user", "user id (sub claim)")
+	org := flags.String("org", "dev-org", "org id (org_id claim)")
+	role := flags.String("role", "owner", "org role: owner, admin or member")
+	email := flags.String("email", "", "email claim")
+	name := flags.String("name", "", "name claim")
+	internal := flags.Bool("internal", false, "an internal-service token (scope zoomconnect.internal, no org)")
+	ttl := flags.Duration("ttl", 12*time.Hour, "lifetime")
+	return func() error {
+		if err := connection.ValidateID(*sub); err != nil {
+			return fmt.Errorf("--sub %q: %w", *sub, err)
+		}
+		c := auth.Claims{Subject: *sub, Email: *email, Name: *name}
+		if *internal {
+			c.Scope = auth.Scope{auth.InternalScope}
+		} else {
+			if err := connection.ValidateID(*org); err != nil {
+				return fmt.Errorf("--org %q: %w", *org, err)
+			}
+			r, err := auth.ParseRole(*role)
+			if err != nil {
+				return fmt.Errorf("--role: %w", err)
+			}
+			c.OrgID, c.OrgRole = *org, r
+		}
+		if *ttl <= 0 {
+			return fmt.Errorf("--ttl %s: must be positive", *ttl)
+		}
+		cfg, err := config.FromEnv(getenv)
+		if err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+		secret, err := devTokenSecret(cfg)
+		if err != nil {
 			return err
 		}
-	}
-	c := auth.Claims{Subject: *sub, OrgID: *org, OrgRole: auth.Role(*role), Email: *email, Name: *name}
-	if *internal {
-		c = auth.Claims{Subject: *sub, Scope: auth.Scope{auth.InternalScope}}
-	}
-	tok, err := auth.Mint(secret, c, *ttl)
-	if err != nil {
+		tok, err := auth.Mint(secret, c, *ttl)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, tok)
 		return err
 	}
-	_, err = fmt.Fprintln(stdout, tok)
-	return err
 }
 
-func emulator(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("zoom-emulator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:9999", "listen address")
-	orgID := fs.String("org-client-id", "emu-org-app", "admin-managed app client id")
-	orgSecret := fs.String("org-client-secret", "emu-org-secret", "admin-managed app client secret")
-	userID := fs.String("user-client-id", "emu-user-app", "user-managed app client id")
-	userSecret := fs.String("user-client-secret", "emu-user-secret", "user-managed app client secret")
-	if err := fs.Parse(args); err != nil {
-		return err
+// devTokenSecret is the HS256 secret the server configured by cfg verifies
+// with. A missing dev secret is an error, not a new secret: a token signed
+// with a secret no server holds would be refused without a clue why.
+func devTokenSecret(cfg config.Config) ([]byte, error) {
+	switch {
+	case cfg.AuthHS256Secret != nil:
+		return cfg.AuthHS256Secret, nil
+	case cfg.AuthJWKSURL != "":
+		return nil, errors.New("the server verifies tokens with ZOOMCONNECT_AUTH_JWKS_URL only; set ZOOMCONNECT_AUTH_HS256_SECRET to the secret it also accepts")
 	}
-	cfg := zoomemu.DevConfig(
-		zoomemu.Client{ID: *orgID, Secret: *orgSecret, AdminManaged: true},
-		zoomemu.Client{ID: *userID, Secret: *userSecret},
-	)
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
-	emu, err := zoomemu.New(cfg)
-	if err != nil {
-		return err
+	secret, err := secrets.LoadDevSecret(cfg.DataDir, app.DevHS256SecretFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		dir, _ := filepath.Abs(cfg.DataDir)
+		return nil, fmt.Errorf("no dev caller-token secret in %s (ZOOMCONNECT_DATA_DIR): start the server once with the same ZOOMCONNECT_DATA_DIR, or run dev-token from the folder the server runs in, or set ZOOMCONNECT_AUTH_HS256_SECRET", dir)
 	}
-	_, _ = fmt.Fprintf(stderr, "Zoom emulator on http://%s (OAuth base http://%[1]s, REST base http://%[1]s/v2)\n", *addr)
-	return emu.ListenAndServe(ctx, *addr)
+	return secret, err
+}
+
+func emulator(ctx context.Context, flags *flagSet, stderr io.Writer) func() error {
+	flags.synopsis = "usage: zoomconnect zoom-emulator [flags]\n\nRuns the Zoom emulator on its own (OAuth and REST API of a fake Zoom account).\n"
+	addr := flags.String("addr", "127.0.0.1:9999", "listen address")
+	orgID := flags.String("org-client-id", "emu-org-app", "admin-managed app client id")
+	orgSecret := flags.String("org-client-secret", "emu-org-secret", "admin-managed app client secret")
+	userID := flags.String("user-client-id", "emu-user-app", "user-managed app client id")
+	userSecret := flags.String("user-client-secret", "emu-user-secret", "user-managed app client secret")
+	return func() error {
+		cfg := zoomemu.DevConfig(
+			zoomemu.Client{ID: *orgID, Secret: *orgSecret, AdminManaged: true},
+			zoomemu.Client{ID: *userID, Secret: *userSecret},
+		)
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+		emu, err := zoomemu.New(cfg)
+		if err != nil {
+			return err
+		}
+		_, _ = fmt.Fprintf(stderr, "Zoom emulator on http://%s (OAuth base http://%[1]s, REST base http://%[1]s/v2)\n", *addr)
+		return emu.ListenAndServe(ctx, *addr)
+	}
 }

@@ -44,12 +44,29 @@ func LoadOrCreateDevSecret(dir, name string) (secret []byte, created bool, err e
 	if err != nil {
 		return nil, false, err
 	}
-	secret, err = base64.StdEncoding.DecodeString(encoded)
+	secret, err = decodeDevSecret(dir, name, encoded)
+	return secret, created, err
+}
+
+// LoadDevSecret returns the dev-mode secret kept in dir/name by
+// LoadOrCreateDevSecret, for tools that must use the server's secret and
+// never make one of their own. A missing file is an error matching
+// fs.ErrNotExist.
+func LoadDevSecret(dir, name string) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	return decodeDevSecret(dir, name, strings.TrimSpace(string(b)))
+}
+
+func decodeDevSecret(dir, name, encoded string) ([]byte, error) {
+	secret, err := base64.StdEncoding.DecodeString(encoded)
 	if err != nil || len(secret) < KeySize {
-		return nil, false, fmt.Errorf("secrets: %s does not hold a base64 secret of at least %d bytes; delete it to generate a new one",
+		return nil, fmt.Errorf("secrets: %s does not hold a base64 secret of at least %d bytes; delete it to generate a new one",
 			filepath.Join(dir, name), KeySize)
 	}
-	return secret, created, nil
+	return secret, nil
 }
 
 // loadOrCreate returns the trimmed content of dir/name, first writing
