@@ -94,7 +94,7 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{
 		MaxRequestBytes:       256 << 10,
-		MaxHeaderBytes:        64 << 10,
+		MaxHeaderBytes:        32 << 10,
 		HTTPReadHeaderTimeout: 10 * time.Second,
 		HTTPReadTimeout:       30 * time.Second,
 		HTTPWriteTimeout:      60 * time.Second,

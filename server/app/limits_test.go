@@ -1,0 +1,346 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
+	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
+	"github.com/zoomconnect/zoomconnect/server/zoomemu"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// endlessBody is a request body of n bytes that costs the client no
+// memory, and counts what the server read of it.
+type endlessBody struct {
+	left int64
+	read *atomic.Int64
+}
+
+func (b *endlessBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), b.left))
+	for i := range n {
+		p[i] = ' '
+	}
+	b.left -= int64(n)
+	b.read.Add(int64(n))
+	return n, nil
+}
+
+// putMember sends PUT /v1/orgs/{org}/members/{user} with a body of size
+// bytes (chunked when !withLength) and returns the status, the error
+// reason and domain of the answer, and how much of the body was sent.
+func putMember(t testing.TB, h *harness, tok string, size int64, withLength bool) (httpStatus int, reason, domain string, sent int64) {
+	t.Helper()
+	var read atomic.Int64
+	var body io.Reader = &endlessBody{left: size, read: &read}
+	req, err := http.NewRequest(http.MethodPut, h.baseURL()+"/v1/orgs/acme/members/mia", body)
+	must(t, err)
+	if withLength {
+		req.ContentLength = size
+	} else {
+		req.ContentLength = -1
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
+	must(t, err)
+	defer resp.Body.Close()
+	var st struct {
+		Details []struct {
+			Type   string `json:"@type"`
+			Reason string `json:"reason"`
+			Domain string `json:"domain"`
+		} `json:"details"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatalf("HTTP %d, body %q is not a google.rpc.Status", resp.StatusCode, raw)
+	}
+	for _, d := range st.Details {
+		if strings.HasSuffix(d.Type, "google.rpc.ErrorInfo") {
+			reason, domain = d.Reason, d.Domain
+		}
+	}
+	return resp.StatusCode, reason, domain, read.Load()
+}
+
+// TestRESTBodiesAreBoundedBeforeTheyAreRead: a body is read only for a
+// caller with a valid token, and never beyond the limit.
+func TestRESTBodiesAreBoundedBeforeTheyAreRead(t *testing.T) {
+	h := newHarness(t, "")
+	limit := int64(config.DefaultLimits().MaxRequestBytes)
+	const hundredMB = 100 << 20
+	tok := internalToken(t)
+	for _, tc := range []struct {
+		name       string
+		tok        string
+		size       int64
+		withLength bool
+		status     int
+		reason     string
+	}{
+		{"100 MB without a token", "", hundredMB, true, http.StatusUnauthorized, "TOKEN_MISSING"},
+		{"100 MB chunked without a token", "", hundredMB, false, http.StatusUnauthorized, "TOKEN_MISSING"},
+		{"100 MB with a bad token", "not.a.jwt", hundredMB, true, http.StatusUnauthorized, "TOKEN_MALFORMED"},
+		{"100 MB with a valid token", tok, hundredMB, true, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE"},
+		{"100 MB chunked with a valid token", tok, hundredMB, false, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE"},
+		{"one byte over the limit", tok, limit + 1, true, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, reason, domain, sent := putMember(t, h, tc.tok, tc.size, tc.withLength)
+			if status != tc.status || (tc.reason != "" && reason != tc.reason) || domain != "zoomconnect" {
+				t.Fatalf("HTTP %d, reason %q, domain %q; want %d %s zoomconnect", status, reason, domain, tc.status, tc.reason)
+			}
+			// The server may drain a little to keep the connection; it
+			// must not take in the whole body.
+			if tc.size == hundredMB && sent > 8<<20 {
+				t.Fatalf("the client sent %d MB before the answer", sent>>20)
+			}
+		})
+	}
+
+	// A member at the limit is decoded as usual: the body is whitespace
+	// around a small JSON object.
+	member := `{"userId":"mia","email":"mia@acme.example"}`
+	req, err := http.NewRequest(http.MethodPut, h.baseURL()+"/v1/orgs/acme/members/mia",
+		strings.NewReader(member+strings.Repeat(" ", int(limit)-len(member))))
+	must(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), "mia@acme.example") {
+		t.Fatalf("a body of exactly the limit: HTTP %d %s", resp.StatusCode, raw)
+	}
+}
+
+// rawHTTP2 is a client that speaks HTTP/2 frames itself, as an attacker
+// would, ignoring what the server advertises.
+type rawHTTP2 struct {
+	t    testing.TB
+	conn net.Conn
+	fr   *http2.Framer
+}
+
+func dialRawHTTP2(t testing.TB, addr string) *rawHTTP2 {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	must(t, err)
+	t.Cleanup(func() { conn.Close() })
+	must(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
+	_, err = io.WriteString(conn, http2.ClientPreface)
+	must(t, err)
+	fr := http2.NewFramer(conn, conn)
+	must(t, fr.WriteSettings())
+	return &rawHTTP2{t: t, conn: conn, fr: fr}
+}
+
+// healthCheck sends a health check with extra metadata of the given size
+// on stream 1, split over CONTINUATION frames as needed. It stops at the
+// first write error: the server may cut the connection midway.
+func (c *rawHTTP2) healthCheck(metadataBytes int) error {
+	var block bytes.Buffer
+	enc := hpack.NewEncoder(&block)
+	for _, f := range []hpack.HeaderField{
+		{Name: ":method", Value: "POST"}, {Name: ":scheme", Value: "http"},
+		{Name: ":path", Value: "/grpc.health.v1.Health/Check"}, {Name: ":authority", Value: c.conn.RemoteAddr().String()},
+		{Name: "content-type", Value: "application/grpc"}, {Name: "te", Value: "trailers"},
+		{Name: "x-padding", Value: strings.Repeat("p", metadataBytes)},
+	} {
+		must(c.t, enc.WriteField(f))
+	}
+	chunks := splitEvery(block.Bytes(), 16<<10)
+	if err := c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: chunks[0], EndHeaders: len(chunks) == 1}); err != nil {
+		return err
+	}
+	for i, chunk := range chunks[1:] {
+		if err := c.fr.WriteContinuation(1, i == len(chunks)-2, chunk); err != nil {
+			return err
+		}
+	}
+	return c.fr.WriteData(1, true, []byte{0, 0, 0, 0, 0}) // an empty HealthCheckRequest
+}
+
+func splitEvery(b []byte, n int) [][]byte {
+	var out [][]byte
+	for len(b) > n {
+		out, b = append(out, b[:n]), b[n:]
+	}
+	return append(out, b)
+}
+
+// answer reads frames until stream 1 is answered and describes the answer:
+// "reset: <code>", "goaway: <code>" or "grpc-status: <code>".
+func (c *rawHTTP2) answer() string {
+	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	for {
+		f, err := c.fr.ReadFrame()
+		if err != nil {
+			return "closed: " + err.Error()
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				_ = c.fr.WriteSettingsAck() // fails once the server has cut the connection
+			}
+		case *http2.RSTStreamFrame:
+			return "reset: " + f.ErrCode.String()
+		case *http2.GoAwayFrame:
+			return "goaway: " + f.ErrCode.String()
+		case *http2.MetaHeadersFrame:
+			if f.StreamEnded() {
+				return "grpc-status: " + metaValue(f, "grpc-status")
+			}
+		}
+	}
+}
+
+func metaValue(f *http2.MetaHeadersFrame, name string) string {
+	for _, hf := range f.RegularFields() {
+		if hf.Name == name {
+			return hf.Value
+		}
+	}
+	return ""
+}
+
+// TestGRPCRequestsAreBounded: metadata and messages over the limits are
+// refused before anything handles them, whatever the client believes.
+func TestGRPCRequestsAreBounded(t *testing.T) {
+	h := newHarness(t, "")
+	limits := config.DefaultLimits()
+
+	t.Run("metadata", func(t *testing.T) {
+		check := func(metadataBytes int) string {
+			c := dialRawHTTP2(t, h.app.GRPCAddr())
+			_ = c.healthCheck(metadataBytes)
+			return c.answer()
+		}
+		if got := check(1 << 10); got != "grpc-status: 0" {
+			t.Fatalf("a health check with 1 KB of metadata: %s", got)
+		}
+		if got := check(15 << 20); strings.HasPrefix(got, "grpc-status: ") {
+			t.Fatalf("a health check with 15 MB of metadata was answered: %s", got)
+		}
+		if got := check(limits.MaxHeaderBytes); strings.HasPrefix(got, "grpc-status: ") {
+			t.Fatalf("a health check with metadata just over the limit was answered: %s", got)
+		}
+		if got := check(1 << 10); got != "grpc-status: 0" {
+			t.Fatalf("after the big ones, a health check with 1 KB of metadata: %s", got)
+		}
+		// The Go client refuses to send it at all.
+		ctx := metadata.AppendToOutgoingContext(context.Background(), "x-padding", strings.Repeat("p", limits.MaxHeaderBytes))
+		_, err := healthpb.NewHealthClient(h.conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		if err == nil {
+			t.Fatal("a health check with metadata over the limit succeeded")
+		}
+	})
+
+	t.Run("message", func(t *testing.T) {
+		req := &zcv1.UpsertOrgMemberRequest{OrgId: "acme", UserId: "mia",
+			Member: &zcv1.OrgMember{UserId: "mia", Name: strings.Repeat("n", limits.MaxRequestBytes)}}
+		err := h.conn.Invoke(context.Background(), zcv1.ConnectionService_UpsertOrgMember_FullMethodName, req, &zcv1.UpsertOrgMemberResponse{})
+		if status.Code(err) != codes.ResourceExhausted {
+			t.Fatalf("a message over %d bytes: %v, want RESOURCE_EXHAUSTED", limits.MaxRequestBytes, err)
+		}
+	})
+
+	t.Run("pings too often", func(t *testing.T) {
+		c := dialRawHTTP2(t, h.app.GRPCAddr())
+		for i := range 5 {
+			must(t, c.fr.WritePing(false, [8]byte{byte(i)}))
+		}
+		for {
+			f, err := c.fr.ReadFrame()
+			if err != nil {
+				t.Fatalf("connection ended without GOAWAY: %v", err)
+			}
+			if g, ok := f.(*http2.GoAwayFrame); ok {
+				if g.ErrCode != http2.ErrCodeEnhanceYourCalm {
+					t.Fatalf("GOAWAY %s, want ENHANCE_YOUR_CALM", g.ErrCode)
+				}
+				return
+			}
+		}
+	})
+}
+
+// TestIdleGRPCConnectionsAreClosed: a connection without calls is closed
+// after GRPCMaxConnectionIdle; the client reconnects by itself.
+func TestIdleGRPCConnectionsAreClosed(t *testing.T) {
+	h := newHarness(t, "", withService(func(c *config.Config) { c.Limits.GRPCMaxConnectionIdle = 300 * time.Millisecond }))
+	conn, err := grpc.NewClient(h.app.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	must(t, err)
+	defer conn.Close()
+	_, err = healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+	must(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for s := conn.GetState(); s == connectivity.Ready; s = conn.GetState() {
+		if !conn.WaitForStateChange(ctx, s) {
+			t.Fatal("the idle connection stayed open")
+		}
+	}
+	_, err = healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+	must(t, err)
+}
+
+// TestInstallLinkVisitsShareOneState: however often an install link is
+// opened, it holds at most two OAuth states (one per StateTTL window), and
+// every tab that opened it can still finish.
+func TestInstallLinkVisitsShareOneState(t *testing.T) {
+	srv := redistest.StartStandalone(t)
+	h := newHarness(t, srv.URL())
+	o := newOrg(h, t, grpcTransport{h}, "visits")
+	link := o.mustStart(t).GetInstallUrl()
+	first := h.openInstallLink(t, link)
+	for range 1000 {
+		if again := h.openInstallLink(t, link); again.Query().Get("state") != first.Query().Get("state") {
+			t.Fatalf("a second visit got another state")
+		}
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	keys, err := rdb.Keys(context.Background(), fmt.Sprintf("zc:{org:%s}:state:*", o.id)).Result()
+	must(t, err)
+	if len(keys) < 1 || len(keys) > 2 {
+		t.Fatalf("1001 visits of the link left %d OAuth states in Redis, want 1 or 2", len(keys))
+	}
+	// The first tab still finishes: its PKCE verifier was not replaced.
+	callback, _ := h.browser.SignInAtZoom(first, zoomemu.DevAdminID, "allow")
+	page := h.browser.Get(callback)
+	if page.Status != http.StatusOK {
+		t.Fatalf("finishing the first tab after 1000 more visits: HTTP %d %s", page.Status, page.Body)
+	}
+	if q, _ := url.ParseQuery(first.RawQuery); q.Get("code_challenge") == "" {
+		t.Fatal("no PKCE challenge")
+	}
+	o.wantState(t, active, noReason)
+}
