@@ -1,26 +1,23 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/internal/abusetest"
 	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
@@ -30,33 +27,12 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// endlessBody is a request body of n bytes that costs the client no
-// memory, and counts what the server read of it.
-type endlessBody struct {
-	left int64
-	read *atomic.Int64
-}
-
-func (b *endlessBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		return 0, io.EOF
-	}
-	n := int(min(int64(len(p)), b.left))
-	for i := range n {
-		p[i] = ' '
-	}
-	b.left -= int64(n)
-	b.read.Add(int64(n))
-	return n, nil
-}
-
 // putMember sends PUT /v1/orgs/{org}/members/{user} with a body of size
 // bytes (chunked when !withLength) and returns the status, the error
 // reason and domain of the answer, and how much of the body was sent.
 func putMember(t testing.TB, h *harness, tok string, size int64, withLength bool) (httpStatus int, reason, domain string, sent int64) {
 	t.Helper()
-	var read atomic.Int64
-	var body io.Reader = &endlessBody{left: size, read: &read}
+	body := abusetest.NewBody(size)
 	req, err := http.NewRequest(http.MethodPut, h.baseURL()+"/v1/orgs/acme/members/mia", body)
 	must(t, err)
 	if withLength {
@@ -87,7 +63,7 @@ func putMember(t testing.TB, h *harness, tok string, size int64, withLength bool
 			reason, domain = d.Reason, d.Domain
 		}
 	}
-	return resp.StatusCode, reason, domain, read.Load()
+	return resp.StatusCode, reason, domain, body.Sent()
 }
 
 // TestRESTBodiesAreBoundedBeforeTheyAreRead: a body is read only for a
@@ -141,96 +117,6 @@ func TestRESTBodiesAreBoundedBeforeTheyAreRead(t *testing.T) {
 	}
 }
 
-// rawHTTP2 is a client that speaks HTTP/2 frames itself, as an attacker
-// would, ignoring what the server advertises.
-type rawHTTP2 struct {
-	t    testing.TB
-	conn net.Conn
-	fr   *http2.Framer
-}
-
-func dialRawHTTP2(t testing.TB, addr string) *rawHTTP2 {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	must(t, err)
-	t.Cleanup(func() { conn.Close() })
-	must(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
-	_, err = io.WriteString(conn, http2.ClientPreface)
-	must(t, err)
-	fr := http2.NewFramer(conn, conn)
-	must(t, fr.WriteSettings())
-	return &rawHTTP2{t: t, conn: conn, fr: fr}
-}
-
-// healthCheck sends a health check with extra metadata of the given size
-// on stream 1, split over CONTINUATION frames as needed. It stops at the
-// first write error: the server may cut the connection midway.
-func (c *rawHTTP2) healthCheck(metadataBytes int) error {
-	var block bytes.Buffer
-	enc := hpack.NewEncoder(&block)
-	for _, f := range []hpack.HeaderField{
-		{Name: ":method", Value: "POST"}, {Name: ":scheme", Value: "http"},
-		{Name: ":path", Value: "/grpc.health.v1.Health/Check"}, {Name: ":authority", Value: c.conn.RemoteAddr().String()},
-		{Name: "content-type", Value: "application/grpc"}, {Name: "te", Value: "trailers"},
-		{Name: "x-padding", Value: strings.Repeat("p", metadataBytes)},
-	} {
-		must(c.t, enc.WriteField(f))
-	}
-	chunks := splitEvery(block.Bytes(), 16<<10)
-	if err := c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: chunks[0], EndHeaders: len(chunks) == 1}); err != nil {
-		return err
-	}
-	for i, chunk := range chunks[1:] {
-		if err := c.fr.WriteContinuation(1, i == len(chunks)-2, chunk); err != nil {
-			return err
-		}
-	}
-	return c.fr.WriteData(1, true, []byte{0, 0, 0, 0, 0}) // an empty HealthCheckRequest
-}
-
-func splitEvery(b []byte, n int) [][]byte {
-	var out [][]byte
-	for len(b) > n {
-		out, b = append(out, b[:n]), b[n:]
-	}
-	return append(out, b)
-}
-
-// answer reads frames until stream 1 is answered and describes the answer:
-// "reset: <code>", "goaway: <code>" or "grpc-status: <code>".
-func (c *rawHTTP2) answer() string {
-	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	for {
-		f, err := c.fr.ReadFrame()
-		if err != nil {
-			return "closed: " + err.Error()
-		}
-		switch f := f.(type) {
-		case *http2.SettingsFrame:
-			if !f.IsAck() {
-				_ = c.fr.WriteSettingsAck() // fails once the server has cut the connection
-			}
-		case *http2.RSTStreamFrame:
-			return "reset: " + f.ErrCode.String()
-		case *http2.GoAwayFrame:
-			return "goaway: " + f.ErrCode.String()
-		case *http2.MetaHeadersFrame:
-			if f.StreamEnded() {
-				return "grpc-status: " + metaValue(f, "grpc-status")
-			}
-		}
-	}
-}
-
-func metaValue(f *http2.MetaHeadersFrame, name string) string {
-	for _, hf := range f.RegularFields() {
-		if hf.Name == name {
-			return hf.Value
-		}
-	}
-	return ""
-}
-
 // TestGRPCRequestsAreBounded: metadata and messages over the limits are
 // refused before anything handles them, whatever the client believes.
 func TestGRPCRequestsAreBounded(t *testing.T) {
@@ -239,9 +125,11 @@ func TestGRPCRequestsAreBounded(t *testing.T) {
 
 	t.Run("metadata", func(t *testing.T) {
 		check := func(metadataBytes int) string {
-			c := dialRawHTTP2(t, h.app.GRPCAddr())
-			_ = c.healthCheck(metadataBytes)
-			return c.answer()
+			c, err := abusetest.DialHTTP2(h.app.GRPCAddr(), 20*time.Second)
+			must(t, err)
+			defer c.Close()
+			_ = c.HealthCheck(metadataBytes)
+			return c.Answer()
 		}
 		if got := check(1 << 10); got != "grpc-status: 0" {
 			t.Fatalf("a health check with 1 KB of metadata: %s", got)
@@ -273,21 +161,14 @@ func TestGRPCRequestsAreBounded(t *testing.T) {
 	})
 
 	t.Run("pings too often", func(t *testing.T) {
-		c := dialRawHTTP2(t, h.app.GRPCAddr())
+		c, err := abusetest.DialHTTP2(h.app.GRPCAddr(), 20*time.Second)
+		must(t, err)
+		defer c.Close()
 		for i := range 5 {
-			must(t, c.fr.WritePing(false, [8]byte{byte(i)}))
+			must(t, c.Framer().WritePing(false, [8]byte{byte(i)}))
 		}
-		for {
-			f, err := c.fr.ReadFrame()
-			if err != nil {
-				t.Fatalf("connection ended without GOAWAY: %v", err)
-			}
-			if g, ok := f.(*http2.GoAwayFrame); ok {
-				if g.ErrCode != http2.ErrCodeEnhanceYourCalm {
-					t.Fatalf("GOAWAY %s, want ENHANCE_YOUR_CALM", g.ErrCode)
-				}
-				return
-			}
+		if got := c.Answer(); got != "goaway: "+http2.ErrCodeEnhanceYourCalm.String() {
+			t.Fatalf("a client pinging 5 times at once: %s, want GOAWAY ENHANCE_YOUR_CALM", got)
 		}
 	})
 }
