@@ -225,3 +225,23 @@ func TestInstallLinkVisitsShareOneState(t *testing.T) {
 	}
 	o.wantState(t, active, noReason)
 }
+
+// TestHTTPHeadersAreBounded: request headers over the limit are refused
+// with 431 before any handler runs.
+func TestHTTPHeadersAreBounded(t *testing.T) {
+	h := newHarness(t, "")
+	for _, tc := range []struct {
+		size int
+		want int
+	}{{1 << 10, http.StatusOK}, {config.DefaultLimits().MaxHeaderBytes + 8<<10, http.StatusRequestHeaderFieldsTooLarge}} {
+		req, err := http.NewRequest(http.MethodGet, h.baseURL()+"/healthz", nil)
+		must(t, err)
+		req.Header.Set("X-Padding", strings.Repeat("p", tc.size))
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Fatalf("%d bytes of headers: HTTP %d, want %d", tc.size, resp.StatusCode, tc.want)
+		}
+	}
+}

@@ -78,48 +78,8 @@ func TestWatchOutlivesTheWriteTimeout(t *testing.T) {
 
 	t.Run("rest", func(t *testing.T) {
 		o := newOrg(h, t, restTransport{h}, "longwatch")
-		req, err := http.NewRequest(http.MethodGet, h.baseURL()+"/v1/zoom/events:watch?orgId="+o.id, nil)
-		must(t, err)
-		req.Header.Set("Authorization", "Bearer "+internalToken(t))
-		// Headers must come at once, not with the first event.
-		client := &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 2 * time.Second}}
 		began := time.Now()
-		resp, err := client.Do(req)
-		must(t, err)
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("HTTP %d", resp.StatusCode)
-		}
-		lines := make(chan string)
-		go func() {
-			defer close(lines)
-			sc := bufio.NewScanner(resp.Body)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-		}()
-		next := func() *zcv1.WatchConnectionEventsResponse {
-			t.Helper()
-			select {
-			case line, ok := <-lines:
-				if !ok {
-					t.Fatalf("the stream ended after %v", time.Since(began))
-				}
-				var chunk struct {
-					Result json.RawMessage `json:"result"`
-					Error  json.RawMessage `json:"error"`
-				}
-				if err := json.Unmarshal([]byte(line), &chunk); err != nil || chunk.Error != nil {
-					t.Fatalf("stream line %q (%v)", line, err)
-				}
-				got := &zcv1.WatchConnectionEventsResponse{}
-				must(t, protojson.Unmarshal(chunk.Result, got))
-				return got
-			case <-time.After(5 * time.Second):
-				t.Fatalf("nothing on the stream for 5s, %v after it opened", time.Since(began))
-				return nil
-			}
-		}
+		next := watchREST(t, h, "orgId="+o.id)
 		heartbeats := 0
 		for time.Since(began) < outlive {
 			if got := next(); !proto.Equal(got, &zcv1.WatchConnectionEventsResponse{}) {
@@ -129,15 +89,77 @@ func TestWatchOutlivesTheWriteTimeout(t *testing.T) {
 		}
 		wantHeartbeats(t, heartbeats, outlive)
 		o.connect(t)
-		for {
-			if ev := next().GetEvent(); ev != nil {
-				if ev.GetType() != zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED || ev.GetOrgId() != o.id {
-					t.Fatalf("event after %v = %v", time.Since(began), ev)
-				}
-				return
-			}
+		connected := nextRESTEvent(t, next)
+		if connected.GetType() != zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED || connected.GetOrgId() != o.id {
+			t.Fatalf("event after %v = %v", time.Since(began), connected)
+		}
+
+		// A client that lost the stream resumes after the last event it saw.
+		_, err := o.disconnect(t, o.owner)
+		must(t, err)
+		resumed := nextRESTEvent(t, watchREST(t, h, "orgId="+o.id+"&afterEventId="+connected.GetId()))
+		if resumed.GetType() != zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED {
+			t.Fatalf("first event after resuming = %v", resumed)
 		}
 	})
+}
+
+// watchREST opens GET /v1/zoom/events:watch?query and returns a function
+// that reads the next response from it. The headers must come at once, not
+// with the first event.
+func watchREST(t *testing.T, h *harness, query string) func() *zcv1.WatchConnectionEventsResponse {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, h.baseURL()+"/v1/zoom/events:watch?"+query, nil)
+	must(t, err)
+	req.Header.Set("Authorization", "Bearer "+internalToken(t))
+	client := &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 2 * time.Second}}
+	opened := time.Now()
+	resp, err := client.Do(req)
+	must(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP %d", resp.StatusCode)
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return func() *zcv1.WatchConnectionEventsResponse {
+		t.Helper()
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("the stream ended after %v", time.Since(opened))
+			}
+			var chunk struct {
+				Result json.RawMessage `json:"result"`
+				Error  json.RawMessage `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(line), &chunk); err != nil || chunk.Error != nil {
+				t.Fatalf("stream line %q (%v)", line, err)
+			}
+			got := &zcv1.WatchConnectionEventsResponse{}
+			must(t, protojson.Unmarshal(chunk.Result, got))
+			return got
+		case <-time.After(5 * time.Second):
+			t.Fatalf("nothing on the stream for 5s, %v after it opened", time.Since(opened))
+			return nil
+		}
+	}
+}
+
+// nextRESTEvent returns the next event from next, skipping heartbeats.
+func nextRESTEvent(t *testing.T, next func() *zcv1.WatchConnectionEventsResponse) *zcv1.ConnectionEvent {
+	t.Helper()
+	for {
+		if ev := next().GetEvent(); ev != nil {
+			return ev
+		}
+	}
 }
 
 // wantHeartbeats checks that heartbeats came about every testHeartbeat.
