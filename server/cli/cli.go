@@ -8,8 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -34,61 +34,48 @@ commands:
 Run "zoomconnect <command> --help" for the flags of a command.
 `
 
-// Exit codes, as Go commands use them: 2 for a command line that cannot be
-// parsed.
-const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
-)
-
 // Main runs one command and returns the process exit code.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	top := newFlagSet("zoomconnect", usage)
-	if code, ok := parse(top, args, stdout, stderr); !ok {
-		return code
+	if err := parse(top, args, stdout, stderr); err != nil {
+		return int(err.(exitCode))
 	}
 	cmd, args := "serve", top.Args()
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
-	var run func() error
-	flags := newFlagSet(cmd, "")
+	var err error
 	switch cmd {
 	case "serve":
-		flags.synopsis = "usage: zoomconnect [serve]\n\nRuns the service, configured by environment variables (see README.md, Configuration).\n"
-		run = func() error { return serve(ctx, getenv, stderr) }
+		err = serve(ctx, args, getenv, stdout, stderr)
 	case "dev-token":
-		run = devToken(flags, getenv, stdout)
+		err = devToken(args, getenv, stdout, stderr)
 	case "zoom-emulator":
-		run = emulator(ctx, flags, stderr)
+		err = emulator(ctx, args, stdout, stderr)
 	case "keygen":
-		flags.synopsis = "usage: zoomconnect keygen\n\nPrints a new ZOOMCONNECT_ENCRYPTION_KEYS value (one fresh 32-byte key).\n"
-		run = func() error {
-			_, err := fmt.Fprintln(stdout, secrets.GenerateKeyringSpec())
-			return err
-		}
+		err = keygen(args, stdout, stderr)
 	case "help":
 		_, _ = io.WriteString(stdout, usage)
-		return exitOK
 	default:
 		_, _ = fmt.Fprintf(stderr, "zoomconnect: unknown command %q\n%s", cmd, usage)
-		return exitUsage
+		return 2
 	}
-	if code, ok := parse(flags, args, stdout, stderr); !ok {
-		return code
-	}
-	if flags.NArg() > 0 {
-		_, _ = fmt.Fprintf(stderr, "zoomconnect %s: unexpected argument %q\n", cmd, flags.Arg(0))
-		flags.printUsage(stderr)
-		return exitUsage
-	}
-	if err := run(); err != nil {
+	var early exitCode
+	switch {
+	case errors.As(err, &early):
+		return int(early)
+	case err != nil:
 		_, _ = fmt.Fprintf(stderr, "zoomconnect %s: %s\n", cmd, oneLine(err))
-		return exitError
+		return 1
 	}
-	return exitOK
+	return 0
 }
+
+// exitCode ends a command before it runs, with this exit status: 0 after
+// --help, 2 after a command line that does not parse (as Go commands do).
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
 
 // flagSet is a command's flags and the text above their defaults in its
 // usage.
@@ -115,27 +102,36 @@ func (fs *flagSet) printUsage(w io.Writer) {
 }
 
 // parse parses args the way Go commands do: -h or --help prints the usage
-// to stdout and exits 0; a flag that is not defined prints the problem and
-// the usage to stderr and exits 2. ok is false when the command must not run.
-func parse(fs *flagSet, args []string, stdout, stderr io.Writer) (code int, ok bool) {
+// to stdout (exitCode 0); a flag that is not defined prints the problem and
+// the usage to stderr (exitCode 2). Only the top level takes arguments
+// (the command); a command given one is a usage error too. Every error it
+// returns is an exitCode.
+func parse(fs *flagSet, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	err := fs.Parse(args)
 	switch {
-	case err == nil:
-		return exitOK, true
 	case errors.Is(err, flag.ErrHelp):
 		fs.printUsage(stdout)
-		return exitOK, false
-	default: // the flag package has printed the problem
+		return exitCode(0)
+	case err != nil: // the flag package has printed the problem
 		fs.printUsage(stderr)
-		return exitUsage, false
+		return exitCode(2)
+	case fs.Name() != "zoomconnect" && fs.NArg() > 0:
+		_, _ = fmt.Fprintf(stderr, "zoomconnect %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.printUsage(stderr)
+		return exitCode(2)
 	}
+	return nil
 }
 
 // oneLine joins a multi-error into one line for the start-up failure message.
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
-func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "usage: zoomconnect [serve]\n\nRuns the service, configured by environment variables (see README.md, Configuration).\n")
+	if err := parse(fs, args, stdout, stderr); err != nil {
+		return err
+	}
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -158,54 +154,73 @@ func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// keygen prints a new keyring spec.
+func keygen(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("keygen", "usage: zoomconnect keygen\n\nPrints a new ZOOMCONNECT_ENCRYPTION_KEYS value (one fresh 32-byte key).\n")
+	if err := parse(fs, args, stdout, stderr); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(stdout, secrets.GenerateKeyringSpec())
+	return err
+}
+
 // devToken prints a caller token that this configuration's server accepts:
 // its claims pass the server's checks, and it is signed with the secret the
 // server uses (ZOOMCONNECT_AUTH_HS256_SECRET, or the dev secret in the same
 // ZOOMCONNECT_DATA_DIR, which it never creates).
-func devToken(flags *flagSet, getenv func(string) string, stdout io.Writer) func() error {
-	flags.synopsis = "usage: zoomconnect dev-token [flags]\n\nPrints a caller token signed with ZOOMCONNECT_AUTH_HS256_SECRET or, in dev mode, with the secret\nthe server keeps in ZOOMCONNECT_DATA_DIR (default ./data).\n"
-	sub := flags.String("sub", "dev-user", "user id (sub claim)")
-	org := flags.String("org", "dev-org", "org id (org_id claim)")
-	role := flags.String("role", "owner", "org role: owner, admin or member")
-	email := flags.String("email", "", "email claim")
-	name := flags.String("name", "", "name claim")
-	internal := flags.Bool("internal", false, "an internal-service token (scope zoomconnect.internal, no org)")
-	ttl := flags.Duration("ttl", 12*time.Hour, "lifetime")
-	return func() error {
-		if err := connection.ValidateID(*sub); err != nil {
-			return fmt.Errorf("--sub %q: %w", *sub, err)
-		}
-		c := auth.Claims{Subject: *sub, Email: *email, Name: *name}
-		if *internal {
-			c.Scope = auth.Scope{auth.InternalScope}
-		} else {
-			if err := connection.ValidateID(*org); err != nil {
-				return fmt.Errorf("--org %q: %w", *org, err)
-			}
-			r, err := auth.ParseRole(*role)
-			if err != nil {
-				return fmt.Errorf("--role: %w", err)
-			}
-			c.OrgID, c.OrgRole = *org, r
-		}
-		if *ttl <= 0 {
-			return fmt.Errorf("--ttl %s: must be positive", *ttl)
-		}
-		cfg, err := config.FromEnv(getenv)
-		if err != nil {
-			return fmt.Errorf("configuration: %w", err)
-		}
-		secret, err := devTokenSecret(cfg)
-		if err != nil {
-			return err
-		}
-		tok, err := auth.Mint(secret, c, *ttl)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(stdout, tok)
+func devToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("dev-token", "usage: zoomconnect dev-token [flags]\n\nPrints a caller token signed with ZOOMCONNECT_AUTH_HS256_SECRET or, in dev mode, with the secret\nthe server keeps in ZOOMCONNECT_DATA_DIR (default ./data).\n")
+	sub := fs.String("sub", "dev-user", "user id (sub claim)")
+	org := fs.String("org", "dev-org", "org id (org_id claim)")
+	role := fs.String("role", "owner", "org role: owner, admin or member")
+	email := fs.String("email", "", "email claim")
+	name := fs.String("name", "", "name claim")
+	internal := fs.Bool("internal", false, "an internal-service token (scope zoomconnect.internal, no org)")
+	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
+	if err := parse(fs, args, stdout, stderr); err != nil {
 		return err
 	}
+	c, err := devClaims(*sub, *org, *role, *internal)
+	if err != nil {
+		return err
+	}
+	c.Email, c.Name = *email, *name
+	if *ttl <= 0 {
+		return fmt.Errorf("--ttl %s: must be positive", *ttl)
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	secret, err := devTokenSecret(cfg)
+	if err != nil {
+		return err
+	}
+	tok, err := auth.Mint(secret, c, *ttl)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
+}
+
+// devClaims checks the flags as the server checks a token's claims, so
+// that dev-token refuses what the server would refuse.
+func devClaims(sub, org, role string, internal bool) (auth.Claims, error) {
+	if err := connection.ValidateID(sub); err != nil {
+		return auth.Claims{}, fmt.Errorf("--sub %q: %w", sub, err)
+	}
+	if internal {
+		return auth.Claims{Subject: sub, Scope: auth.Scope{auth.InternalScope}}, nil
+	}
+	if err := connection.ValidateID(org); err != nil {
+		return auth.Claims{}, fmt.Errorf("--org %q: %w", org, err)
+	}
+	r, err := auth.ParseRole(role)
+	if err != nil {
+		return auth.Claims{}, fmt.Errorf("--role: %w", err)
+	}
+	return auth.Claims{Subject: sub, OrgID: org, OrgRole: r}, nil
 }
 
 // devTokenSecret is the HS256 secret the server configured by cfg verifies
@@ -219,31 +234,32 @@ func devTokenSecret(cfg config.Config) ([]byte, error) {
 		return nil, errors.New("the server verifies tokens with ZOOMCONNECT_AUTH_JWKS_URL only; set ZOOMCONNECT_AUTH_HS256_SECRET to the secret it also accepts")
 	}
 	secret, err := secrets.LoadDevSecret(cfg.DataDir, app.DevHS256SecretFile)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) {
 		dir, _ := filepath.Abs(cfg.DataDir)
 		return nil, fmt.Errorf("no dev caller-token secret in %s (ZOOMCONNECT_DATA_DIR): start the server once with the same ZOOMCONNECT_DATA_DIR, or run dev-token from the folder the server runs in, or set ZOOMCONNECT_AUTH_HS256_SECRET", dir)
 	}
 	return secret, err
 }
 
-func emulator(ctx context.Context, flags *flagSet, stderr io.Writer) func() error {
-	flags.synopsis = "usage: zoomconnect zoom-emulator [flags]\n\nRuns the Zoom emulator on its own (OAuth and REST API of a fake Zoom account).\n"
-	addr := flags.String("addr", "127.0.0.1:9999", "listen address")
-	orgID := flags.String("org-client-id", "emu-org-app", "admin-managed app client id")
-	orgSecret := flags.String("org-client-secret", "emu-org-secret", "admin-managed app client secret")
-	userID := flags.String("user-client-id", "emu-user-app", "user-managed app client id")
-	userSecret := flags.String("user-client-secret", "emu-user-secret", "user-managed app client secret")
-	return func() error {
-		cfg := zoomemu.DevConfig(
-			zoomemu.Client{ID: *orgID, Secret: *orgSecret, AdminManaged: true},
-			zoomemu.Client{ID: *userID, Secret: *userSecret},
-		)
-		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
-		emu, err := zoomemu.New(cfg)
-		if err != nil {
-			return err
-		}
-		_, _ = fmt.Fprintf(stderr, "Zoom emulator on http://%s (OAuth base http://%[1]s, REST base http://%[1]s/v2)\n", *addr)
-		return emu.ListenAndServe(ctx, *addr)
+func emulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("zoom-emulator", "usage: zoomconnect zoom-emulator [flags]\n\nRuns the Zoom emulator on its own (OAuth and REST API of a fake Zoom account).\n")
+	addr := fs.String("addr", "127.0.0.1:9999", "listen address")
+	orgID := fs.String("org-client-id", "emu-org-app", "admin-managed app client id")
+	orgSecret := fs.String("org-client-secret", "emu-org-secret", "admin-managed app client secret")
+	userID := fs.String("user-client-id", "emu-user-app", "user-managed app client id")
+	userSecret := fs.String("user-client-secret", "emu-user-secret", "user-managed app client secret")
+	if err := parse(fs, args, stdout, stderr); err != nil {
+		return err
 	}
+	cfg := zoomemu.DevConfig(
+		zoomemu.Client{ID: *orgID, Secret: *orgSecret, AdminManaged: true},
+		zoomemu.Client{ID: *userID, Secret: *userSecret},
+	)
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	emu, err := zoomemu.New(cfg)
+	if err != nil {
+		return err
+	}
+	_, _ = fmt.Fprintf(stderr, "Zoom emulator on http://%s (OAuth base http://%[1]s, REST base http://%[1]s/v2)\n", *addr)
+	return emu.ListenAndServe(ctx, *addr)
 }
