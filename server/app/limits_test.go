@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -242,6 +243,34 @@ func TestHTTPHeadersAreBounded(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != tc.want {
 			t.Fatalf("%d bytes of headers: HTTP %d, want %d", tc.size, resp.StatusCode, tc.want)
+		}
+	}
+}
+
+// TestHalfOpenGRPCConnectionsAreClosed: a client that stops answering is
+// pinged after GRPCKeepaliveTime of silence and dropped when the ping goes
+// unanswered for GRPCKeepaliveTimeout.
+func TestHalfOpenGRPCConnectionsAreClosed(t *testing.T) {
+	h := newHarness(t, "", withService(func(c *config.Config) {
+		c.Limits.GRPCKeepaliveTime = time.Second // grpc-go's smallest
+		c.Limits.GRPCKeepaliveTimeout = 500 * time.Millisecond
+	}))
+	c, err := abusetest.DialHTTP2(h.app.GRPCAddr(), 10*time.Second)
+	must(t, err)
+	defer c.Close()
+	began, pings := time.Now(), 0
+	for {
+		f, err := c.Framer().ReadFrame()
+		if err != nil {
+			// The server closes the connection (no GOAWAY: the peer is
+			// presumed gone) after an unanswered ping.
+			if !errors.Is(err, io.EOF) || pings == 0 {
+				t.Fatalf("after %v and %d pings: %v; want the server to close the connection after a ping", time.Since(began), pings, err)
+			}
+			return
+		}
+		if _, ok := f.(*http2.PingFrame); ok {
+			pings++ // never answered
 		}
 	}
 }
