@@ -20,6 +20,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/connection"
+	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/meeting"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
@@ -34,6 +35,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 )
 
@@ -74,17 +76,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a = &App{cfg: cfg, log: log}
+	// built, not a: every failure returns a nil *App, and what was
+	// acquired until then must still be released.
+	built := &App{cfg: cfg, log: log}
+	a = built
 	defer func() {
 		if err != nil {
-			a.closeAll()
+			built.closeAll()
 		}
 	}()
 	if a.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
-		return nil, fmt.Errorf("gRPC listener: %w", err)
+		return nil, fmt.Errorf("ZOOMCONNECT_GRPC_ADDR: %w", err)
 	}
 	if a.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("HTTP listener: %w", err)
+		return nil, fmt.Errorf("ZOOMCONNECT_HTTP_ADDR: %w", err)
 	}
 	a.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if a.PublicURL == "" {
@@ -109,12 +114,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	zoomClient := zoom.New(zoomCfg)
 	a.conns = connection.New(connection.Config{
 		Store: a.store, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
-		InstallLinkTTL: cfg.InstallLinkTTL, StateTTL: cfg.OAuthStateTTL, Logger: log,
+		InstallLinkTTL: cfg.InstallLinkTTL, StateTTL: cfg.OAuthStateTTL, StreamHeartbeat: cfg.StreamHeartbeat, Logger: log,
 	})
 	meetings := meeting.New(meeting.Config{Store: a.store, Connections: a.conns, Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
 
 	a.buildGRPC(verifier, a.conns, meetings)
-	if err := a.buildHTTP(ctx, a.conns); err != nil {
+	if err := a.buildHTTP(ctx, verifier, a.conns); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -241,7 +246,19 @@ func publicMethod(fullMethod string) bool {
 
 func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service, meetings *meeting.Service) {
 	ic := api.Interceptors{Logger: a.log, DefaultTimeout: a.cfg.RequestTimeout}
+	lim := a.cfg.Limits
 	a.grpc = grpc.NewServer(
+		// Bounded before anything is decoded or authenticated; the
+		// defaults (16 MB of metadata, 4 MB messages) let one
+		// unauthenticated health check make the process hold megabytes.
+		grpc.MaxHeaderListSize(uint32(lim.MaxHeaderBytes)),
+		grpc.MaxRecvMsgSize(lim.MaxRequestBytes),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: lim.GRPCMaxConnectionIdle,
+			Time:              lim.GRPCKeepaliveTime,
+			Timeout:           lim.GRPCKeepaliveTimeout,
+		}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: lim.GRPCKeepaliveMinTime}),
 		grpc.ChainUnaryInterceptor(ic.Unary(), auth.UnaryServerInterceptor(v, publicMethod)),
 		grpc.ChainStreamInterceptor(ic.Stream(), auth.StreamServerInterceptor(v, publicMethod)),
 	)
@@ -253,10 +270,14 @@ func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service, meetings *m
 	reflection.Register(a.grpc)
 }
 
+// watchEventsRoute is the REST route of WatchConnectionEvents, the one
+// request that stays open.
+const watchEventsRoute = "/v1/zoom/events:watch"
+
 // buildHTTP serves the REST gateway (which calls the gRPC server over
 // loopback, so that every REST call passes the same interceptors), the
 // OAuth pages, the probes and, in dev mode, the Zoom emulator.
-func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
+func (a *App) buildHTTP(ctx context.Context, v *auth.Verifier, conns *connection.Service) error {
 	cc, err := grpc.NewClient(dialTarget(a.grpcLn.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return fmt.Errorf("gateway client: %w", err)
@@ -269,8 +290,15 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 	if err := zcv1.RegisterMeetingServiceHandler(ctx, gw, cc); err != nil {
 		return err
 	}
+	lim := a.cfg.Limits
+	guarded := web.APIGuard{
+		MaxBodyBytes: int64(lim.MaxRequestBytes),
+		Authenticate: func(r *http.Request) error { _, err := v.FromHTTP(r); return err },
+		Fail:         gatewayError(gw),
+	}.Wrap(gw)
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", gw)
+	mux.Handle("/v1/", guarded)
+	mux.Handle("GET "+watchEventsRoute, web.LongLived(guarded, lim.HTTPWriteTimeout))
 	a.webhookQueued = make(chan struct{}, 1)
 	mux.Handle(webhook.Path, &webhook.Handler{
 		Secrets: webhookSecrets(a.cfg.ZoomWebhookSecret), Store: a.store, Now: time.Now, Logger: a.log,
@@ -288,13 +316,28 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 	}
 	a.http = &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: lim.HTTPReadHeaderTimeout,
+		ReadTimeout:       lim.HTTPReadTimeout,
+		WriteTimeout:      lim.HTTPWriteTimeout,
+		IdleTimeout:       lim.HTTPIdleTimeout,
+		MaxHeaderBytes:    lim.MaxHeaderBytes,
 	}
 	return nil
+}
+
+// gatewayError answers a REST request refused before the gateway saw it
+// through the gateway's own error handler, so that the body is the same
+// google.rpc.Status as for every other error.
+func gatewayError(gw *runtime.ServeMux) func(w http.ResponseWriter, r *http.Request, err error, httpStatus int) {
+	return func(w http.ResponseWriter, r *http.Request, err error, httpStatus int) {
+		st, _ := errs.ToStatus(err)
+		err = st.Err()
+		if httpStatus != 0 {
+			err = &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err}
+		}
+		_, out := runtime.MarshalerForRequest(gw, r)
+		runtime.HTTPError(r.Context(), gw, out, w, r, err)
+	}
 }
 
 // webhookSecrets splits ZOOM_WEBHOOK_SECRET_TOKEN: one secret token per

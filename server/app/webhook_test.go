@@ -219,8 +219,7 @@ func TestWatchConnectionEvents(t *testing.T) {
 			stream, cancel := watch("")
 			time.Sleep(200 * time.Millisecond) // the watch is in place
 			o.connect(t)
-			first, err := stream.Recv()
-			must(t, err)
+			first := nextEvent(t, stream)
 			if first.GetEvent().GetType() != zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED || first.GetEvent().GetId() == "" {
 				t.Fatalf("first event = %v", first)
 			}
@@ -238,7 +237,7 @@ func TestWatchConnectionEvents(t *testing.T) {
 			if strings.Join(previewed, ",") != "mia" {
 				t.Fatalf("preview lists %v; want mia (adam has a personal connection, liam no Zoom user)", previewed)
 			}
-			_, err = o.updateSettings(t, o.admin, &zcv1.OrgZoomSettings{ZoomDefaultLocation: true}, "zoom_default_location")
+			_, err := o.updateSettings(t, o.admin, &zcv1.OrgZoomSettings{ZoomDefaultLocation: true}, "zoom_default_location")
 			must(t, err)
 			_, err = o.disconnect(t, o.owner)
 			must(t, err)
@@ -251,9 +250,7 @@ func TestWatchConnectionEvents(t *testing.T) {
 				zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED,
 			}
 			for i, w := range want {
-				got, err := stream.Recv()
-				must(t, err)
-				ev := got.GetEvent()
+				ev := nextEvent(t, stream).GetEvent()
 				if ev.GetType() != w {
 					t.Fatalf("event %d = %v, want %s", i, ev, w)
 				}

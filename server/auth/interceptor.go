@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"net/http"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -64,7 +65,18 @@ func (v *Verifier) authenticate(ctx context.Context, method string) (context.Con
 }
 
 func (v *Verifier) fromMetadata(ctx context.Context) (*Principal, error) {
-	values := metadata.ValueFromIncomingContext(ctx, "authorization")
+	return v.fromAuthorization(ctx, metadata.ValueFromIncomingContext(ctx, "authorization"))
+}
+
+// FromHTTP verifies the bearer token of an HTTP request, with the same rules
+// and errors as a gRPC call's: the REST facade checks it before it reads a
+// request body.
+func (v *Verifier) FromHTTP(r *http.Request) (*Principal, error) {
+	return v.fromAuthorization(r.Context(), r.Header.Values("Authorization"))
+}
+
+// fromAuthorization verifies the values of the authorization header.
+func (v *Verifier) fromAuthorization(ctx context.Context, values []string) (*Principal, error) {
 	switch len(values) {
 	case 0:
 		return nil, errs.Unauthenticated(ReasonTokenMissing, "this call requires an authorization header: Bearer <token>")

@@ -8,6 +8,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/zoomconnect/zoomconnect/server/errs"
 )
@@ -45,6 +46,15 @@ const (
 
 func (r Role) valid() bool {
 	return r == RoleOwner || r == RoleAdmin || r == RoleMember
+}
+
+// ParseRole returns the role named s, so that tools minting tokens refuse
+// what the service would refuse.
+func ParseRole(s string) (Role, error) {
+	if r := Role(s); r.valid() {
+		return r, nil
+	}
+	return "", fmt.Errorf("%q is not a role; want owner, admin or member", s)
 }
 
 // Principal is an authenticated caller. Either Internal is true (a service;

@@ -4,12 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"maps"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/zoomconnect/zoomconnect/server/app"
 	"github.com/zoomconnect/zoomconnect/server/cli"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
@@ -169,5 +176,142 @@ func TestZoomEmulatorCommand(t *testing.T) {
 	cancel()
 	if code := <-exited; code != 0 {
 		t.Fatalf("zoom-emulator exited %d", code)
+	}
+}
+
+// run runs the command line in process and returns its exit code and output.
+func run(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code = cli.Main(ctx, args, env(vars), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// wantOneLineFailure checks a failed start: exit 1, no stack trace, and a
+// last line that names what to fix.
+func wantOneLineFailure(t *testing.T, code int, stderr string, words ...string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	last := lines[len(lines)-1]
+	if code != 1 || !strings.HasPrefix(last, "zoomconnect serve: ") || strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine ") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	for _, w := range words {
+		if !strings.Contains(last, w) {
+			t.Fatalf("the failure line %q does not mention %q", last, w)
+		}
+	}
+}
+
+// TestStartupFailuresEndWithOneLine: whatever stops the start, the process
+// exits non-zero with one line naming the setting, never a panic.
+func TestStartupFailuresEndWithOneLine(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	base := func(extra map[string]string) map[string]string {
+		vars := map[string]string{
+			"ZOOMCONNECT_DATA_DIR":  t.TempDir(),
+			"ZOOMCONNECT_GRPC_ADDR": webtest.FreeAddr(t),
+			"ZOOMCONNECT_HTTP_ADDR": webtest.FreeAddr(t),
+		}
+		maps.Copy(vars, extra)
+		return vars
+	}
+	for _, tc := range []struct {
+		name  string
+		vars  map[string]string
+		words []string
+	}{
+		{"gRPC port taken", base(map[string]string{"ZOOMCONNECT_GRPC_ADDR": taken.Addr().String()}),
+			[]string{"ZOOMCONNECT_GRPC_ADDR", taken.Addr().String(), "address already in use"}},
+		{"HTTP port taken", base(map[string]string{"ZOOMCONNECT_HTTP_ADDR": taken.Addr().String()}),
+			[]string{"ZOOMCONNECT_HTTP_ADDR", taken.Addr().String(), "address already in use"}},
+		{"Redis unreachable", base(map[string]string{"ZOOMCONNECT_REDIS_URL": "redis://" + webtest.FreeAddr(t)}),
+			[]string{"ZOOMCONNECT_REDIS_URL", "connection refused"}},
+		{"short encryption key", base(map[string]string{"ZOOMCONNECT_ENCRYPTION_KEYS": "k1:c2hvcnQ"}),
+			[]string{"ZOOMCONNECT_ENCRYPTION_KEYS", "32"}},
+		{"data dir is a file", base(map[string]string{"ZOOMCONNECT_DATA_DIR": "/dev/null"}),
+			[]string{"/dev/null"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := run(t, tc.vars)
+			wantOneLineFailure(t, code, stderr, tc.words...)
+		})
+	}
+}
+
+// TestHelpAndUnknownFlags: the command line follows Go's conventions:
+// --help prints the usage to stdout and exits 0 without serving; a flag
+// that does not exist exits 2 with the usage on stderr.
+func TestHelpAndUnknownFlags(t *testing.T) {
+	// Serving with this configuration would fail with exit 1.
+	unstartable := map[string]string{"ZOOMCONNECT_GRPC_ADDR": "not-an-address"}
+	for _, args := range [][]string{
+		{"--help"}, {"-h"}, {"help"}, {"serve", "--help"}, {"serve", "-h"},
+		{"dev-token", "--help"}, {"keygen", "-h"}, {"zoom-emulator", "--help"},
+	} {
+		code, stdout, stderr := run(t, unstartable, args...)
+		if code != 0 || !strings.HasPrefix(stdout, "usage: zoomconnect") || stderr != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	code, stdout, _ := run(t, unstartable, "dev-token", "--help")
+	if code != 0 || !strings.Contains(stdout, "-role") || !strings.Contains(stdout, "ZOOMCONNECT_DATA_DIR") {
+		t.Errorf("dev-token --help does not list its flags: %q", stdout)
+	}
+	for _, args := range [][]string{
+		{"--bogus"}, {"-port=1"}, {"serve", "--bogus"}, {"dev-token", "--bogus"}, {"keygen", "--bogus"},
+		{"zoom-emulator", "--bogus"}, {"keygen", "extra"},
+	} {
+		code, stdout, stderr := run(t, unstartable, args...)
+		if code != 2 || stdout != "" || !strings.Contains(stderr, "usage: zoomconnect") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+}
+
+// TestDevTokenRefusesWhatTheServerRefuses: dev-token mints only tokens the
+// server accepts, and only with the server's own secret.
+func TestDevTokenRefusesWhatTheServerRefuses(t *testing.T) {
+	dataDir := t.TempDir()
+	if _, _, err := secrets.LoadOrCreateDevSecret(dataDir, app.DevHS256SecretFile); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"ZOOMCONNECT_DATA_DIR": dataDir}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--role", "superuser"}, "--role"},
+		{[]string{"--org", "bad{org}"}, "--org"},
+		{[]string{"--org", ""}, "--org"},
+		{[]string{"--sub", strings.Repeat("x", 300)}, "--sub"},
+		{[]string{"--internal", "--sub", "a b"}, "--sub"},
+		{[]string{"--ttl", "-1h"}, "--ttl"},
+	} {
+		code, stdout, stderr := run(t, vars, append([]string{"dev-token"}, tc.args...)...)
+		if code != 1 || stdout != "" || !strings.HasPrefix(stderr, "zoomconnect dev-token: "+tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("dev-token %v: exit %d, stdout %q, stderr %q", tc.args, code, stdout, stderr)
+		}
+	}
+	if code, stdout, stderr := run(t, vars, "dev-token", "--role", "admin"); code != 0 || strings.Count(stdout, ".") != 2 {
+		t.Fatalf("a valid dev-token: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	// Run from another folder (another data dir), it does not make up a
+	// secret that no server holds.
+	elsewhere := filepath.Join(t.TempDir(), "data")
+	code, stdout, stderr := run(t, map[string]string{"ZOOMCONNECT_DATA_DIR": elsewhere}, "dev-token")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, elsewhere) || !strings.Contains(stderr, "ZOOMCONNECT_DATA_DIR") ||
+		!strings.Contains(stderr, "ZOOMCONNECT_AUTH_HS256_SECRET") {
+		t.Fatalf("dev-token without the server's secret: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(elsewhere); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("dev-token created %s (%v)", elsewhere, err)
 	}
 }

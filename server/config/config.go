@@ -55,6 +55,55 @@ type Config struct {
 	// WebhookWorker processes queued Zoom events in this process (a
 	// replica may leave that to others).
 	WebhookWorker bool
+	// StreamHeartbeat is how often an event stream with nothing to send
+	// sends a heartbeat, so that proxies keep it open.
+	StreamHeartbeat time.Duration
+	// Limits bound what one client can make the service hold.
+	Limits Limits
+}
+
+// Limits bound untrusted input and the connections it arrives on. They are
+// not read from the environment: the defaults suit this API, and tests
+// shorten them.
+type Limits struct {
+	// MaxRequestBytes caps a REST body and a gRPC request message.
+	MaxRequestBytes int
+	// MaxHeaderBytes caps HTTP request headers and gRPC metadata.
+	MaxHeaderBytes int
+	// HTTP server timeouts. Event streams are exempt from ReadTimeout and
+	// WriteTimeout as a whole; each of their writes gets WriteTimeout.
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
+	// GRPCMaxConnectionIdle closes gRPC connections without calls for this
+	// long (clients reconnect by themselves).
+	GRPCMaxConnectionIdle time.Duration
+	// GRPCKeepaliveTime and GRPCKeepaliveTimeout: the server pings a client
+	// that has been silent for GRPCKeepaliveTime and closes the connection
+	// when the ping is not answered within GRPCKeepaliveTimeout (half-open
+	// connections).
+	GRPCKeepaliveTime    time.Duration
+	GRPCKeepaliveTimeout time.Duration
+	// GRPCKeepaliveMinTime is the shortest ping interval a client may use;
+	// a client pinging more often is disconnected.
+	GRPCKeepaliveMinTime time.Duration
+}
+
+// DefaultLimits are the production limits.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxRequestBytes:       256 << 10,
+		MaxHeaderBytes:        32 << 10,
+		HTTPReadHeaderTimeout: 10 * time.Second,
+		HTTPReadTimeout:       30 * time.Second,
+		HTTPWriteTimeout:      60 * time.Second,
+		HTTPIdleTimeout:       2 * time.Minute,
+		GRPCMaxConnectionIdle: 15 * time.Minute,
+		GRPCKeepaliveTime:     2 * time.Minute,
+		GRPCKeepaliveTimeout:  20 * time.Second,
+		GRPCKeepaliveMinTime:  time.Minute,
+	}
 }
 
 // DevMode reports whether no Zoom app is configured, in which case the
@@ -78,6 +127,8 @@ func Defaults() Config {
 		MonitorInterval:    15 * time.Minute,
 		WebhookWorker:      true,
 		LogLevel:           "info",
+		StreamHeartbeat:    15 * time.Second,
+		Limits:             DefaultLimits(),
 	}
 }
 
@@ -129,6 +180,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("ZOOMCONNECT_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("ZOOMCONNECT_ZOOM_TIMEOUT", &c.ZoomRequestTimeout)
 	dur("ZOOMCONNECT_MONITOR_INTERVAL", &c.MonitorInterval)
+	dur("ZOOMCONNECT_STREAM_HEARTBEAT", &c.StreamHeartbeat)
 	parse("ZOOMCONNECT_WEBHOOK_WORKER", "true or false", func(v string) bool {
 		b, err := strconv.ParseBool(v)
 		c.WebhookWorker = b
@@ -194,7 +246,7 @@ func (c Config) Validate() error {
 	default:
 		add("ZOOMCONNECT_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
 	}
-	if c.InstallLinkTTL <= 0 || c.OAuthStateTTL <= 0 || c.RequestTimeout <= 0 {
+	if c.InstallLinkTTL <= 0 || c.OAuthStateTTL <= 0 || c.RequestTimeout <= 0 || c.StreamHeartbeat <= 0 {
 		add("durations must be positive")
 	}
 	return errors.Join(errs...)

@@ -182,7 +182,10 @@ func (s *Service) PreviewDisconnect(ctx context.Context, orgID string, size int3
 var eventID = regexp.MustCompile(`^[0-9]{1,20}(-[0-9]{1,20})?$`)
 
 // WatchEvents streams connection events after `after` ("" for new events
-// only) to send, filtered to orgID when set, until ctx ends.
+// only) to send, filtered to orgID when set, until ctx ends. A nil event is
+// a heartbeat: one is sent as soon as the stream is in place (so that the
+// caller learns at once that it is), and again whenever no event was sent
+// for the configured StreamHeartbeat, so that proxies keep the stream open.
 func (s *Service) WatchEvents(ctx context.Context, after, orgID string, send func(id string, ev *zcv1.ConnectionEvent) error) error {
 	if after != "" && !eventID.MatchString(after) {
 		return errs.InvalidArgument("after_event_id", "INVALID_EVENT_ID", "after_event_id %q is not an event id this service issued", after)
@@ -195,8 +198,21 @@ func (s *Service) WatchEvents(ctx context.Context, after, orgID string, send fun
 			return err
 		}
 	}
+	if err := send("", nil); err != nil {
+		return err
+	}
+	heartbeat := s.cfg.StreamHeartbeat
+	lastSent := time.Now()
 	for ctx.Err() == nil {
-		events, err := s.cfg.Store.ReadEvents(ctx, after, 100, 5*time.Second)
+		wait := min(5*time.Second, time.Until(lastSent.Add(heartbeat)))
+		if wait <= 0 {
+			if err := send("", nil); err != nil {
+				return err
+			}
+			lastSent = time.Now()
+			continue
+		}
+		events, err := s.cfg.Store.ReadEvents(ctx, after, 100, wait)
 		if err != nil {
 			return err
 		}
@@ -214,6 +230,7 @@ func (s *Service) WatchEvents(ctx context.Context, after, orgID string, send fun
 			if err := send(e.ID, &ev); err != nil {
 				return err
 			}
+			lastSent = time.Now()
 		}
 	}
 	return ctx.Err()

@@ -26,9 +26,14 @@ func verifierAAD(orgID string, idHash []byte) []byte {
 // newAuthorization stores a fresh single-use state (with its sealed PKCE
 // verifier) and returns Zoom's authorization URL for it.
 func (s *Service) newAuthorization(ctx context.Context, app zoom.App, st store.OAuthState) (string, error) {
-	stateSecret := secrets.NewToken()
+	return s.authorization(ctx, app, st, secrets.NewToken(), oauth2.GenerateVerifier())
+}
+
+// authorization stores the single-use state named by stateSecret (with the
+// sealed PKCE verifier), replacing one stored under the same name, and
+// returns Zoom's authorization URL for it.
+func (s *Service) authorization(ctx context.Context, app zoom.App, st store.OAuthState, stateSecret, verifier string) (string, error) {
 	st.IDHash = secrets.Hash(stateSecret)
-	verifier := oauth2.GenerateVerifier()
 	sealed, err := s.cfg.Keyring.Seal([]byte(verifier), verifierAAD(st.OrgID, st.IDHash))
 	if err != nil {
 		return "", fmt.Errorf("sealing PKCE verifier: %w", err)

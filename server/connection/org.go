@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
@@ -113,7 +114,7 @@ func (s *Service) StartOrg(ctx context.Context, orgID, actor string) (*StartResu
 }
 
 // BeginInstall checks an install link and returns the Zoom authorization URL
-// its visitor is sent to, with a fresh single-use state and PKCE verifier.
+// its visitor is sent to, with a single-use state and PKCE verifier.
 func (s *Service) BeginInstall(ctx context.Context, link string) (string, error) {
 	invalid := errs.NotFound(ReasonInstallLinkInvalid,
 		"This install link is unknown, was replaced by a newer link, or was already used. Ask an owner or admin of your scheduling organization for a new link.")
@@ -137,9 +138,16 @@ func (s *Service) BeginInstall(ctx context.Context, link string) (string, error)
 			"This install link expired on %s. Ask an owner or admin of your scheduling organization for a new link.",
 			rec.Pending.ExpiresAt.UTC().Format(time.RFC1123))
 	}
-	return s.newAuthorization(ctx, zoom.OrgApp, store.OAuthState{
+	// Every visit of the link within one StateTTL window gets the same
+	// state and PKCE verifier, derived from the link's secret, and re-arms
+	// it for StateTTL: reloading the link (or a bot following it a thousand
+	// times) stores no new state, so a link has at most two live states,
+	// and two tabs of one visit both work.
+	window := strconv.FormatInt(now.Truncate(s.cfg.StateTTL).Unix(), 10)
+	label := rec.Pending.AttemptID + "/" + window
+	return s.authorization(ctx, zoom.OrgApp, store.OAuthState{
 		OrgID: orgID, Kind: stateKindOrg, AttemptID: rec.Pending.AttemptID, ExpiresAt: now.Add(s.cfg.StateTTL),
-	})
+	}, secrets.Derive(secret, "zoomconnect/oauth-state/"+label), secrets.Derive(secret, "zoomconnect/pkce-verifier/"+label))
 }
 
 // completeOrg checks that the approving Zoom user is an account Owner or

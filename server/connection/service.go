@@ -61,8 +61,11 @@ type Config struct {
 	// MatchTTL is how long a member's Zoom identity match is trusted before
 	// it is refreshed in the background.
 	MatchTTL time.Duration
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// StreamHeartbeat is how often WatchEvents sends a heartbeat while no
+	// event flows (default 15s).
+	StreamHeartbeat time.Duration
+	Now             func() time.Time
+	Logger          *slog.Logger
 }
 
 // Service implements the connection flows.
@@ -88,6 +91,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.MatchTTL <= 0 {
 		cfg.MatchTTL = 24 * time.Hour
+	}
+	if cfg.StreamHeartbeat <= 0 {
+		cfg.StreamHeartbeat = 15 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -35,8 +35,8 @@ func LoadOrCreateDevKeyring(dir string) (kr *Keyring, created bool, err error) {
 // (32 random bytes, stored base64), generating it on first use, so that dev
 // tokens minted before a restart stay valid after it.
 func LoadOrCreateDevSecret(dir, name string) (secret []byte, created bool, err error) {
-	if !keyIDPattern.MatchString(name) {
-		return nil, false, fmt.Errorf("secrets: dev secret name %q must be 1-32 characters of A-Z a-z 0-9 _ -", name)
+	if err := checkDevSecretName(name); err != nil {
+		return nil, false, err
 	}
 	encoded, created, err := loadOrCreate(dir, name, func() string {
 		return base64.StdEncoding.EncodeToString(randomBytes(KeySize))
@@ -44,12 +44,40 @@ func LoadOrCreateDevSecret(dir, name string) (secret []byte, created bool, err e
 	if err != nil {
 		return nil, false, err
 	}
-	secret, err = base64.StdEncoding.DecodeString(encoded)
+	secret, err = decodeDevSecret(dir, name, encoded)
+	return secret, created, err
+}
+
+// LoadDevSecret returns the dev-mode secret kept in dir/name by
+// LoadOrCreateDevSecret, for tools that must use the server's secret and
+// never make one of their own. A missing file is an error matching
+// fs.ErrNotExist.
+func LoadDevSecret(dir, name string) ([]byte, error) {
+	if err := checkDevSecretName(name); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	return decodeDevSecret(dir, name, strings.TrimSpace(string(b)))
+}
+
+// checkDevSecretName keeps a secret's file inside its directory.
+func checkDevSecretName(name string) error {
+	if !keyIDPattern.MatchString(name) {
+		return fmt.Errorf("secrets: dev secret name %q must be 1-32 characters of A-Z a-z 0-9 _ -", name)
+	}
+	return nil
+}
+
+func decodeDevSecret(dir, name, encoded string) ([]byte, error) {
+	secret, err := base64.StdEncoding.DecodeString(encoded)
 	if err != nil || len(secret) < KeySize {
-		return nil, false, fmt.Errorf("secrets: %s does not hold a base64 secret of at least %d bytes; delete it to generate a new one",
+		return nil, fmt.Errorf("secrets: %s does not hold a base64 secret of at least %d bytes; delete it to generate a new one",
 			filepath.Join(dir, name), KeySize)
 	}
-	return secret, created, nil
+	return secret, nil
 }
 
 // loadOrCreate returns the trimmed content of dir/name, first writing

@@ -2,6 +2,8 @@ package secrets
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,5 +88,32 @@ func assertNoTempFiles(t *testing.T, dir string) {
 		if strings.Contains(e.Name(), ".tmp-") {
 			t.Fatalf("temporary file %s left behind", e.Name())
 		}
+	}
+}
+
+func TestLoadDevSecret(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := LoadDevSecret(dir, "dev-jwt-secret"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a missing secret: %v, want fs.ErrNotExist", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("LoadDevSecret created %d files", len(entries))
+	}
+	made, _, err := LoadOrCreateDevSecret(dir, "dev-jwt-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := LoadDevSecret(dir, "dev-jwt-secret")
+	if err != nil || !bytes.Equal(made, loaded) {
+		t.Fatalf("loaded %x (%v), want the secret made before", loaded, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "short"), []byte("c2hvcnQ="), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadDevSecret(dir, "short"); err == nil {
+		t.Fatal("short stored secret accepted")
+	}
+	if _, err := LoadDevSecret(dir, "../x"); err == nil {
+		t.Fatal("name ../x accepted")
 	}
 }

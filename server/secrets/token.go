@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -11,6 +12,15 @@ import (
 // and safe in URLs, headers and file names (OAuth state, API keys, ...).
 func NewToken() string {
 	return base64.RawURLEncoding.EncodeToString(randomBytes(32))
+}
+
+// Derive returns a token (256 bits, base64url without padding) computed
+// from the secret key and label: as unguessable as key to whoever does not
+// hold it, and the same every time for the same label.
+func Derive(key, label string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(label))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // Hash returns the SHA-256 of s. Store the hash of a bearer secret, not the

@@ -30,3 +30,17 @@ func TestHashAndEqual(t *testing.T) {
 		t.Fatal("different lengths compare equal")
 	}
 }
+
+func TestDerive(t *testing.T) {
+	a := Derive("key", "label")
+	if a != Derive("key", "label") {
+		t.Fatal("Derive is not deterministic")
+	}
+	if a == Derive("key", "label2") || a == Derive("key2", "label") {
+		t.Fatal("Derive ignores its key or label")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(a)
+	if err != nil || len(raw) != 32 {
+		t.Fatalf("Derive = %q: %d bytes, %v; want 32 bytes of base64url", a, len(raw), err)
+	}
+}

@@ -3445,10 +3445,12 @@ func (x *WatchConnectionEventsRequest) GetOrgId() string {
 	return ""
 }
 
-// Response of ConnectionService.WatchConnectionEvents: one event.
+// Response of ConnectionService.WatchConnectionEvents: one event, or a
+// heartbeat.
 type WatchConnectionEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The event.
+	// The event; unset in a heartbeat, which only shows that the stream is
+	// alive.
 	Event         *ConnectionEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -108,7 +108,11 @@ type ConnectionServiceClient interface {
 	// Lists who changed what in the organization's Zoom setup, newest first.
 	// Caller: an owner or admin of the organization.
 	ListActivity(ctx context.Context, in *ListActivityRequest, opts ...grpc.CallOption) (*ListActivityResponse, error)
-	// Streams connection change events, resumable from an event id.
+	// Streams connection change events, resumable from an event id. The first
+	// response, sent as soon as the stream is open, and one every 15 s (by
+	// default) while no event flows, are heartbeats: responses without an
+	// event. A client that loses the stream resumes with after_event_id set
+	// to the id of the last event it processed.
 	// Caller: an internal service.
 	WatchConnectionEvents(ctx context.Context, in *WatchConnectionEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchConnectionEventsResponse], error)
 }
@@ -379,7 +383,11 @@ type ConnectionServiceServer interface {
 	// Lists who changed what in the organization's Zoom setup, newest first.
 	// Caller: an owner or admin of the organization.
 	ListActivity(context.Context, *ListActivityRequest) (*ListActivityResponse, error)
-	// Streams connection change events, resumable from an event id.
+	// Streams connection change events, resumable from an event id. The first
+	// response, sent as soon as the stream is open, and one every 15 s (by
+	// default) while no event flows, are heartbeats: responses without an
+	// event. A client that loses the stream resumes with after_event_id set
+	// to the id of the last event it processed.
 	// Caller: an internal service.
 	WatchConnectionEvents(*WatchConnectionEventsRequest, grpc.ServerStreamingServer[WatchConnectionEventsResponse]) error
 	mustEmbedUnimplementedConnectionServiceServer()
