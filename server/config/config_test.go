@@ -15,7 +15,7 @@ func TestDefaultsAreDevMode(t *testing.T) {
 	}
 	if !c.DevMode() || c.GRPCAddr != "127.0.0.1:9090" || c.HTTPAddr != "127.0.0.1:8080" || c.RedisURL != "" ||
 		c.DataDir != "./data" || c.InstallLinkTTL != 7*24*time.Hour || c.ZoomOAuthURL != "https://zoom.us" ||
-		c.ZoomAPIURL != "https://api.zoom.us/v2" {
+		c.ZoomAPIURL != "https://api.zoom.us/v2" || c.StreamHeartbeat != 15*time.Second || c.Limits != DefaultLimits() {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -27,6 +27,7 @@ func TestFromEnv(t *testing.T) {
 		"ZOOMCONNECT_REDIS_URL":         "redis://127.0.0.1:6380/0",
 		"ZOOMCONNECT_AUTH_HS256_SECRET": strings.Repeat("s", 32),
 		"ZOOMCONNECT_INSTALL_LINK_TTL":  "48h",
+		"ZOOMCONNECT_STREAM_HEARTBEAT":  "5s",
 		"ZOOM_ORG_CLIENT_ID":            "id",
 		"ZOOM_ORG_CLIENT_SECRET":        "secret",
 		"ZOOM_OAUTH_URL":                "http://127.0.0.1:9999",
@@ -34,7 +35,7 @@ func TestFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DevMode() || c.GRPCAddr != "0.0.0.0:7000" || c.InstallLinkTTL != 48*time.Hour ||
+	if c.DevMode() || c.GRPCAddr != "0.0.0.0:7000" || c.InstallLinkTTL != 48*time.Hour || c.StreamHeartbeat != 5*time.Second ||
 		c.ZoomOrgApp != (ZoomApp{"id", "secret"}) || string(c.AuthHS256Secret) != strings.Repeat("s", 32) {
 		t.Fatalf("config = %+v", c)
 	}
@@ -56,6 +57,7 @@ func TestBadConfigurationIsRefusedClearly(t *testing.T) {
 		"bad zoom URL":         {map[string]string{"ZOOM_API_URL": "ftp://zoom"}, "ZOOM_API_URL"},
 		"bad log level":        {map[string]string{"ZOOMCONNECT_LOG_LEVEL": "loud"}, "ZOOMCONNECT_LOG_LEVEL"},
 		"bad zoom rate":        {map[string]string{"ZOOMCONNECT_ZOOM_RATE": "-3"}, "ZOOMCONNECT_ZOOM_RATE"},
+		"zero heartbeat":       {map[string]string{"ZOOMCONNECT_STREAM_HEARTBEAT": "0s"}, "ZOOMCONNECT_STREAM_HEARTBEAT"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := FromEnv(env(tc.env))
