@@ -184,6 +184,22 @@ func precedence(t testing.TB, o *org) {
 		&zcv1.DisconnectPersonalConnectionRequest{OrgId: o.id, UserId: "mia"}, &zcv1.DisconnectPersonalConnectionResponse{}))
 }
 
+// activityDetails returns the value of detail key of every activity entry
+// that has it, newest first.
+func (o *org) activityDetails(t testing.TB, key string) []string {
+	t.Helper()
+	resp := &zcv1.ListActivityResponse{}
+	must(t, o.tr.call(t, o.admin, zcv1.ConnectionService_ListActivity_FullMethodName,
+		&zcv1.ListActivityRequest{OrgId: o.id, PageSize: 1000}, resp))
+	var out []string
+	for _, e := range resp.GetEntries() {
+		if v, ok := e.GetDetails()[key]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // activityKinds pages through the whole log with pages of 2.
 func (o *org) activityKinds(t testing.TB) []zcv1.ActivityKind {
 	t.Helper()

@@ -12,6 +12,7 @@ import (
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -119,9 +120,22 @@ func TestWebhooks(t *testing.T) {
 				must(t, h.zoom.Uninstall(orgClientID, zoomemu.DevAdminID))
 				o.waitState(t, notConnected, zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DEAUTHORIZED)
 				h.assertTokensDeleted(t, o.id)
-				eventually(t, "data compliance confirmed for both deauthorizations", func() bool {
-					return h.zoom.Stats().ComplianceConfirmations == 2
+				h.inspectStore(t, func(s store.Store) {
+					members, err := s.ListMembers(context.Background(), o.id, "", 100)
+					must(t, err)
+					for _, m := range members {
+						if m.Member != nil && m.Member.Match != nil {
+							t.Errorf("member %s keeps the Zoom match %+v after the account deauthorized the app", m.UserID, m.Member.Match)
+						}
+					}
 				})
+				deleted := o.activityDetails(t, "deleted")
+				if len(deleted) != 2 || !strings.Contains(deleted[0], "tokens") || !strings.Contains(deleted[1], "tokens") {
+					t.Fatalf("the activity log does not say what was deleted: %q", deleted)
+				}
+				if n := h.zoom.Stats().ComplianceConfirmations; n != 0 {
+					t.Fatalf("the deprecated Data Compliance API was called %d times", n)
+				}
 				wantResolution(t, o.resolve(t, "mia"), srcNone, zcv1.ResolutionReason_RESOLUTION_REASON_NO_CONNECTION, "")
 			})
 
