@@ -124,6 +124,13 @@ func (s *Service) Delete(ctx context.Context, orgID, bookingID string) error {
 			break // no connection left to look with
 		}
 		zm, err := s.find(ctx, h, m)
+		if errors.Is(err, &errs.Error{Reason: errs.ReasonZoomScopeMissing}) {
+			// Zoom will not let this connection look until the app is
+			// fixed; the cancellation must not wait for that.
+			s.cfg.Logger.WarnContext(ctx, "cancelled a booking without searching Zoom for a meeting its lost creation may have made",
+				"org_id", orgID, "booking_id", bookingID, "error", err)
+			break
+		}
 		if err != nil {
 			return err
 		}

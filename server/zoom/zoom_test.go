@@ -133,4 +133,3 @@ func TestGrantDeadClassification(t *testing.T) {
 		}
 	}
 }
-

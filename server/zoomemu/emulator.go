@@ -67,6 +67,13 @@ type Client struct {
 	// RedirectURIs is the app's allow list, matched exactly. Empty allows
 	// any absolute http or https URL.
 	RedirectURIs []string
+	// Scopes are the scopes configured for the app, which every grant holds
+	// and every API checks (HTTP 400 4711 without them). nil means the
+	// granular scopes zoomconnect needs: user:read:user,
+	// meeting:read:list_meetings, meeting:read:meeting, meeting:write:meeting,
+	// meeting:update:meeting and meeting:delete:meeting, with ":admin" for
+	// admin-managed apps.
+	Scopes []string
 }
 
 // User is a Zoom user.

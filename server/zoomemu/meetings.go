@@ -92,11 +92,6 @@ const (
 	firstMeetingID = 81234567890
 	// pageTokenTTL is how long Zoom honours a next_page_token.
 	pageTokenTTL = 15 * time.Minute
-	// Scopes that let a grant act for other users of its account.
-	scopeMeetingWriteAdmin  = "meeting:write:meeting:admin"
-	scopeMeetingReadAdmin   = "meeting:read:meeting:admin"
-	scopeMeetingUpdateAdmin = "meeting:update:meeting:admin"
-	scopeMeetingDeleteAdmin = "meeting:delete:meeting:admin"
 )
 
 func meetingNotFound(meetingID string) *apiError {
@@ -173,7 +168,7 @@ func (e *Emulator) createMeeting(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) createMeetingLocked(r *http.Request, g *grant, body []byte, now time.Time) apiResult {
-	host, aerr := e.resolveUser(g, r.PathValue("userId"), scopeMeetingWriteAdmin)
+	host, aerr := e.resolveUser(g, r.PathValue("userId"), scopeCreateMeeting)
 	if aerr != nil {
 		return failed(aerr)
 	}
@@ -246,7 +241,7 @@ func (e *Emulator) createMeetingLocked(r *http.Request, g *grant, body []byte, n
 // not use (Zoom's answer for that case is undocumented).
 func (e *Emulator) getMeeting(w http.ResponseWriter, r *http.Request) {
 	e.meetingsHandler(func(r *http.Request, g *grant, _ []byte, now time.Time) apiResult {
-		m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeMeetingReadAdmin)
+		m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeReadMeeting)
 		if aerr != nil {
 			return failed(aerr)
 		}
@@ -266,7 +261,7 @@ func (e *Emulator) updateMeeting(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) updateMeetingLocked(r *http.Request, g *grant, body []byte, now time.Time) apiResult {
-	m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeMeetingUpdateAdmin)
+	m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeUpdateMeeting)
 	if aerr != nil {
 		return failed(aerr)
 	}
@@ -311,7 +306,7 @@ func (e *Emulator) updateMeetingLocked(r *http.Request, g *grant, body []byte, n
 // (whether Zoom sends it to the deleting app is undocumented; likely).
 func (e *Emulator) deleteMeeting(w http.ResponseWriter, r *http.Request) {
 	e.meetingsHandler(func(r *http.Request, g *grant, _ []byte, now time.Time) apiResult {
-		m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeMeetingDeleteAdmin)
+		m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeDeleteMeeting)
 		if aerr != nil {
 			return failed(aerr)
 		}
@@ -323,11 +318,15 @@ func (e *Emulator) deleteMeeting(w http.ResponseWriter, r *http.Request) {
 }
 
 // accessibleMeeting finds the meeting the path names if g may act for its
-// host. Must be called with e.mu held.
-func (e *Emulator) accessibleMeeting(g *grant, raw, adminScope string) (*Meeting, *apiError) {
+// host. A grant without any scope of rule gets 400 4711 first, as at Zoom's
+// gateway. Must be called with e.mu held.
+func (e *Emulator) accessibleMeeting(g *grant, raw string, rule scopeRule) (*Meeting, *apiError) {
+	if !g.allows(rule, true) {
+		return nil, rule.missing(true)
+	}
 	id, err := strconv.ParseInt(raw, 10, 64)
 	m := e.meetings[id]
-	if err != nil || m == nil || (m.HostID != g.userID && (m.AccountID != g.accountID || !g.hasScope(adminScope))) {
+	if err != nil || m == nil || (m.HostID != g.userID && (m.AccountID != g.accountID || !g.allows(rule, false))) {
 		return nil, meetingNotFound(raw)
 	}
 	return m, nil
@@ -395,9 +394,11 @@ type meetingInput struct {
 }
 
 const (
-	maxTopic    = 200
-	maxAgenda   = 2000
-	maxPasscode = 10
+	maxTopic  = 200
+	maxAgenda = 2000
+	// listedAgenda is how much of an agenda the meeting list shows.
+	listedAgenda = 250
+	maxPasscode  = 10
 	// passcodeChars are the characters Zoom allows in a passcode.
 	passcodeChars    = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@-_*"
 	passcodeAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -680,15 +681,15 @@ func isUpcoming(m *Meeting, now time.Time) bool {
 // "scheduled"), page_size (default 30; values above 300 are cut to 300 and
 // values below 1 mean the default) and next_page_token (valid for 15
 // minutes, for the same user and type). userId is resolved as for create.
-// The apps' meeting:read:meeting[:admin] scopes stand in for Zoom's
-// list-specific ones. An unknown type or a non-numeric page_size is 400 300
+// It needs meeting:read:list_meetings[:admin] (or classic meeting:read[:admin]),
+// and shows each agenda cut to 250 characters, as Zoom does. An unknown type or a non-numeric page_size is 400 300
 // "Validation Failed." (Zoom's exact answers are undocumented).
 func (e *Emulator) listMeetings(w http.ResponseWriter, r *http.Request) {
 	e.meetingsHandler(e.listMeetingsLocked)(w, r)
 }
 
 func (e *Emulator) listMeetingsLocked(r *http.Request, g *grant, _ []byte, now time.Time) apiResult {
-	host, aerr := e.resolveUser(g, r.PathValue("userId"), scopeMeetingReadAdmin)
+	host, aerr := e.resolveUser(g, r.PathValue("userId"), scopeListMeetings)
 	if aerr != nil {
 		return failed(aerr)
 	}
@@ -745,7 +746,7 @@ func (e *Emulator) listMeetingsLocked(r *http.Request, g *grant, _ []byte, now t
 	for _, m := range page {
 		resp.Meetings = append(resp.Meetings, apiMeetingSummary{UUID: m.UUID, ID: m.ID, HostID: m.HostID,
 			Topic: m.Topic, Type: m.Type, StartTime: zoomTime(m.StartTime), Duration: m.Duration,
-			Timezone: m.Timezone, Agenda: m.Agenda, CreatedAt: zoomTime(m.CreatedAt), JoinURL: m.JoinURL})
+			Timezone: m.Timezone, Agenda: truncateRunes(m.Agenda, listedAgenda), CreatedAt: zoomTime(m.CreatedAt), JoinURL: m.JoinURL})
 	}
 	return apiResult{status: http.StatusOK, body: resp}
 }
@@ -789,6 +790,18 @@ func (e *Emulator) DeleteMeeting(id int64) error {
 	delete(e.meetings, id)
 	e.emitMeetingDeleted(m, m.HostID, e.cfg.Now())
 	return nil
+}
+
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
 }
 
 func randomBytes(n int) []byte {

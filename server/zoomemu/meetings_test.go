@@ -643,7 +643,7 @@ func TestListMeetings(t *testing.T) {
 		t.Errorf("user-managed me: %+v", p)
 	}
 	want(t, env.get("/v2/users/"+DevOwnerID+"/meetings", personal), 400,
-		`{"code":4711,"message":"Invalid access token, does not contain scopes:[meeting:read:meeting:admin]."}`)
+		`{"code":4711,"message":"Invalid access token, does not contain scopes:[meeting:read:list_meetings:admin]."}`)
 	want(t, env.get("/v2/users/owner@globex.example/meetings", org), 404,
 		`{"code":1001,"message":"User does not exist: owner@globex.example."}`)
 	want(t, env.get("/v2/users/me/meetings", ""), 401, `{"code":124,"message":"Requires an access token."}`)
