@@ -23,7 +23,6 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
-	"golang.org/x/time/rate"
 )
 
 // Reasons this package reports.
@@ -49,7 +48,8 @@ type Config struct {
 	// ReservationTTL is how long a caller may take to create a meeting
 	// before another caller may take over (and first search Zoom for it).
 	ReservationTTL time.Duration
-	// ZoomRate paces calls per Zoom account (requests per second).
+	// ZoomRate paces calls per Zoom account (requests per second; default
+	// 2, Zoom's Medium rate on the Free plan).
 	ZoomRate float64
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -67,7 +67,7 @@ func New(cfg Config) *Service {
 		cfg.ReservationTTL = 30 * time.Second
 	}
 	if cfg.ZoomRate <= 0 {
-		cfg.ZoomRate = 10
+		cfg.ZoomRate = 2
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -75,7 +75,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, limiter: &accountLimiter{perSec: rate.Limit(cfg.ZoomRate), burst: max(1, int(cfg.ZoomRate)), accounts: map[string]*rate.Limiter{}}}
+	return &Service{cfg: cfg, limiter: newAccountLimiter(cfg.ZoomRate)}
 }
 
 // Details are the booking's meaningful meeting fields.

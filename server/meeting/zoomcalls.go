@@ -19,15 +19,21 @@ import (
 type accountLimiter struct {
 	mu       sync.Mutex
 	perSec   rate.Limit
-	burst    int
 	accounts map[string]*rate.Limiter
+}
+
+// newAccountLimiter paces at perSec less 5%, one call at a time (no burst):
+// Zoom counts calls per second, and evenly spaced calls a little slower
+// than the limit stay under it despite the network's jitter.
+func newAccountLimiter(perSec float64) *accountLimiter {
+	return &accountLimiter{perSec: rate.Limit(perSec * 0.95), accounts: map[string]*rate.Limiter{}}
 }
 
 func (l *accountLimiter) wait(ctx context.Context, account string) error {
 	l.mu.Lock()
 	lim, ok := l.accounts[account]
 	if !ok {
-		lim = rate.NewLimiter(l.perSec, l.burst)
+		lim = rate.NewLimiter(l.perSec, 1)
 		l.accounts[account] = lim
 	}
 	l.mu.Unlock()

@@ -144,9 +144,18 @@ type Config struct {
 	// each host may receive per UTC day, from all apps together; Zoom's
 	// limit is 100 (the default). Negative disables the limit.
 	MeetingDailyLimit int
-	// MeetingPasscodeOptional models accounts that do not require a
-	// passcode: a meeting then gets a generated passcode only if the request
-	// asks for one with "default_password": true. By default, as on new Zoom
+	// MediumPerSecond and MediumPerDay, when positive, are the account's
+	// limits for Zoom's Medium rate category (creating and listing
+	// meetings), shared by every app on the account; Zoom's Free plan
+	// allows 2 a second and 2,000 a day (zoom-api.md §4.6). A request over
+	// the per-second limit gets Zoom's 429 without Retry-After; over the
+	// daily one, 429 with X-RateLimit-Type: Daily-limit and Retry-After at
+	// the next 00:00 UTC. Zero (the default) enforces neither.
+	MediumPerSecond, MediumPerDay int
+	// MeetingPasscodeOptional models hosts whose Zoom settings do not
+	// require a passcode: a meeting then has one only if the request sends
+	// "password" ("default_password": true applies the host's settings, so
+	// it adds none, as zoom-api.md §4.1 says). By default, as on new Zoom
 	// accounts, every meeting created without a password gets one.
 	MeetingPasscodeOptional bool
 	// WebhookURL is the app's event notification endpoint; empty (the
@@ -203,6 +212,7 @@ type Emulator struct {
 	meetings      map[int64]*Meeting
 	nextMeetingID int64
 	meetingQuota  map[string]quota // by host user id
+	accountRates  map[string]accountRate
 	pageTokens    map[string]pageCursor
 }
 
@@ -238,6 +248,9 @@ type Stats struct {
 	// API requests (DeleteMeeting calls are not counted);
 	// MeetingsRateLimited counts those refused by the per-host daily limit.
 	MeetingCreates, MeetingUpdates, MeetingDeletes, MeetingsRateLimited int
+	// AccountRateLimited counts requests refused by MediumPerSecond or
+	// MediumPerDay.
+	AccountRateLimited int
 	// FaultResponses counts responses produced by injected faults.
 	FaultResponses int
 	// DroppedResponses counts requests processed under a
@@ -320,6 +333,7 @@ func New(cfg Config) (*Emulator, error) {
 		meetings:      make(map[int64]*Meeting),
 		nextMeetingID: firstMeetingID,
 		meetingQuota:  make(map[string]quota),
+		accountRates:  make(map[string]accountRate),
 		pageTokens:    make(map[string]pageCursor),
 	}
 	for _, c := range cfg.Clients {

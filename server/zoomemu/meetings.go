@@ -149,6 +149,8 @@ func (e *Emulator) meetingsHandler(f func(r *http.Request, g *grant, body []byte
 		var res apiResult
 		if g, aerr := e.apiGrant(r, now); aerr != nil {
 			res = failed(aerr)
+		} else if aerr := e.takeAccountRate(g.accountID, r, now); aerr != nil {
+			res = failed(aerr)
 		} else {
 			res = f(r, g, body, now)
 		}
@@ -223,7 +225,7 @@ func (e *Emulator) createMeetingLocked(r *http.Request, g *grant, body []byte, n
 	switch {
 	case req.Password != nil && *req.Password != "":
 		pw = *req.Password
-	case !e.cfg.MeetingPasscodeOptional || (req.DefaultPassword != nil && *req.DefaultPassword):
+	case !e.cfg.MeetingPasscodeOptional:
 		pw = randomFrom(passcodeAlphabet, 6)
 	}
 	m.setPassword(pw)
@@ -340,7 +342,8 @@ type quota struct {
 
 // takeMeetingQuota counts a create or update request against the host's
 // daily limit. It returns the X-RateLimit headers for the answer, or Zoom's
-// 429 once the limit is spent. Must be called with e.mu held.
+// 429 once the limit is spent (without Retry-After, as Zoom sends it). Must
+// be called with e.mu held.
 func (e *Emulator) takeMeetingQuota(hostID string, now time.Time) (http.Header, *apiError) {
 	limit := e.cfg.MeetingDailyLimit
 	if limit < 0 {
@@ -356,10 +359,10 @@ func (e *Emulator) takeMeetingQuota(hostID string, now time.Time) (http.Header, 
 	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	if q.n >= limit {
 		e.stats.MeetingsRateLimited++
+		// As captured from Zoom: neither Retry-After nor X-RateLimit-Type;
+		// the message alone says the cap resets at 00:00 UTC.
 		h.Set("X-RateLimit-Category", "Light")
-		h.Set("X-RateLimit-Type", "Daily-limit")
 		h.Set("X-RateLimit-Remaining", "0")
-		h.Set("Retry-After", day.AddDate(0, 0, 1).Format(time.RFC3339))
 		return nil, &apiError{status: http.StatusTooManyRequests, header: h, Code: http.StatusTooManyRequests,
 			Message: fmt.Sprintf("You have exceeded the daily rate limit (%d) of Meeting Create/Update API requests "+
 				"permitted for this particular user. You may resume these requests at GMT 00:00:00.", limit)}
