@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -43,6 +44,10 @@ const EmulatorPrefix = "/zoom-emulator"
 
 // DevHS256SecretFile names the dev-mode caller-token secret in the data dir.
 const DevHS256SecretFile = "dev-auth-hs256-secret"
+
+// DevEmulatorStateFile names the built-in Zoom emulator's state (its grants,
+// tokens and meetings) in the data dir.
+const DevEmulatorStateFile = "dev-zoom-emulator.json"
 
 // App is a built, listening, not yet serving zoomconnect.
 type App struct {
@@ -219,6 +224,12 @@ func (a *App) zoomConfig() (zoom.Config, error) {
 	}
 	emuCfg.WebhookURL, emuCfg.WebhookSecret = a.PublicURL+webhook.Path, a.cfg.ZoomWebhookSecret
 	emuCfg.Logger = a.log
+	// The emulator's grants and meetings live in the data dir, so that the
+	// connections stored by this service still work after a restart.
+	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
+		return zc, fmt.Errorf("data dir: %w", err)
+	}
+	emuCfg.StateFile = filepath.Join(a.cfg.DataDir, DevEmulatorStateFile)
 	emu, err := zoomemu.New(emuCfg)
 	if err != nil {
 		return zc, fmt.Errorf("zoom emulator: %w", err)

@@ -185,6 +185,11 @@ type Config struct {
 	// takes a redirect as a failed delivery; its Timeout still applies on
 	// top of WebhookTimeout. Default: a client of the emulator's own.
 	WebhookHTTPClient *http.Client
+	// StateFile, if set, keeps the grants (with their tokens) and meetings
+	// across restarts: they are loaded from it by New and written to it
+	// after every change. zoomconnect's dev mode keeps it in its data dir,
+	// so that stored connections still work after a restart.
+	StateFile string
 	// Logger receives one Debug record per request and per webhook attempt
 	// (never tokens, codes, secrets, signatures or query strings). Default:
 	// discard.
@@ -348,6 +353,11 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	for _, u := range cfg.Users {
 		if err := e.AddUser(u); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.StateFile != "" {
+		if err := e.loadState(); err != nil {
 			return nil, err
 		}
 	}

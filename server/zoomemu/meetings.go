@@ -231,6 +231,7 @@ func (e *Emulator) createMeetingLocked(r *http.Request, g *grant, body []byte, n
 	m.setPassword(pw)
 	e.meetings[m.ID] = m
 	e.stats.MeetingCreates++
+	e.saveState()
 	return apiResult{status: http.StatusCreated, header: quotaHeader, body: renderMeeting(m, now)}
 }
 
@@ -298,6 +299,7 @@ func (e *Emulator) updateMeetingLocked(r *http.Request, g *grant, body []byte, n
 	}
 	m.Settings = in.settings
 	e.stats.MeetingUpdates++
+	e.saveState()
 	return apiResult{status: http.StatusNoContent, header: quotaHeader}
 }
 
@@ -315,6 +317,7 @@ func (e *Emulator) deleteMeeting(w http.ResponseWriter, r *http.Request) {
 		delete(e.meetings, m.ID)
 		e.emitMeetingDeleted(m, g.userID, now)
 		e.stats.MeetingDeletes++
+		e.saveState()
 		return apiResult{status: http.StatusNoContent}
 	})(w, r)
 }
@@ -791,6 +794,7 @@ func (e *Emulator) DeleteMeeting(id int64) error {
 		return fmt.Errorf("zoomemu: no meeting %d", id)
 	}
 	delete(e.meetings, id)
+	e.saveState()
 	e.emitMeetingDeleted(m, m.HostID, e.cfg.Now())
 	return nil
 }

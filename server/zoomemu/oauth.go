@@ -461,6 +461,7 @@ func (e *Emulator) rotate(g *grant, now time.Time) tokenResponse {
 	g.access[access] = now.Add(e.cfg.AccessTokenTTL)
 	e.tokens[access] = g
 	e.tokens[g.refresh] = g
+	e.saveState()
 	return tokenResponse{AccessToken: access, TokenType: "bearer", RefreshToken: g.refresh,
 		ExpiresIn: int64(e.cfg.AccessTokenTTL / time.Second), Scope: g.scope, APIURL: e.cfg.APIURL}
 }
@@ -475,6 +476,7 @@ func (e *Emulator) dropGrant(g *grant) {
 	if e.grants[key] == g {
 		delete(e.grants, key)
 	}
+	e.saveState()
 }
 
 // revoke is POST /oauth/revoke. Either token of a grant (access or refresh)
