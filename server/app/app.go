@@ -292,7 +292,8 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 			}
 		},
 	})
-	(&web.OAuthPages{Connections: conns, Logger: a.log}).Register(mux)
+	(&web.OAuthPages{Connections: conns, Logger: a.log, BindingTTL: a.cfg.OAuthStateTTL,
+		SecureCookies: strings.HasPrefix(a.PublicURL, "https://")}).Register(mux)
 	web.Probes{Ready: a.store.Ping}.Register(mux)
 	if a.Emulator != nil {
 		mux.Handle(EmulatorPrefix+"/", http.StripPrefix(EmulatorPrefix, a.Emulator.Handler()))

@@ -26,18 +26,28 @@ func verifierAAD(orgID string, idHash []byte) []byte {
 // newAuthorization stores a fresh single-use state (with its sealed PKCE
 // verifier) and returns Zoom's authorization URL for it.
 func (s *Service) newAuthorization(ctx context.Context, app zoom.App, st store.OAuthState) (string, error) {
+	state, verifier, err := s.putState(ctx, st)
+	if err != nil {
+		return "", err
+	}
+	return s.cfg.Zoom.AuthCodeURL(app, state, verifier)
+}
+
+// putState stores st as a fresh single-use state with a new PKCE verifier
+// (sealed) and returns the `state` value and the verifier.
+func (s *Service) putState(ctx context.Context, st store.OAuthState) (state, verifier string, err error) {
 	stateSecret := secrets.NewToken()
 	st.IDHash = secrets.Hash(stateSecret)
-	verifier := oauth2.GenerateVerifier()
+	verifier = oauth2.GenerateVerifier()
 	sealed, err := s.cfg.Keyring.Seal([]byte(verifier), verifierAAD(st.OrgID, st.IDHash))
 	if err != nil {
-		return "", fmt.Errorf("sealing PKCE verifier: %w", err)
+		return "", "", fmt.Errorf("sealing PKCE verifier: %w", err)
 	}
 	st.SealedVerifier = sealed
 	if err := s.cfg.Store.PutOAuthState(ctx, &st); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return s.cfg.Zoom.AuthCodeURL(app, encodeOrgScoped(st.OrgID, stateSecret), verifier)
+	return encodeOrgScoped(st.OrgID, stateSecret), verifier, nil
 }
 
 // takeState consumes the state named by an untrusted `state` parameter.
@@ -75,14 +85,23 @@ type Completion struct {
 	UserID        string
 	ZoomAccountID string
 	ZoomEmail     string
+	// ZoomName is the approving Zoom user's name.
+	ZoomName string
 }
 
 // Complete finishes the OAuth flow for the callback, for whichever flow the
-// state belongs to.
-func (s *Service) Complete(ctx context.Context, state, code string) (*Completion, error) {
+// state belongs to. browserKey is the browser's binding cookie, which a
+// personal connection requires (the org flow's link is meant to be
+// forwarded to a Zoom admin, so it is not bound).
+func (s *Service) Complete(ctx context.Context, state, code, browserKey string) (*Completion, error) {
 	st, err := s.takeState(ctx, state)
 	if err != nil {
 		return nil, err
+	}
+	if st.Kind == stateKindPersonal {
+		if err := checkBrowser(st, browserKey); err != nil {
+			return nil, err
+		}
 	}
 	if code == "" {
 		return nil, errs.InvalidArgument("code", ReasonZoomCodeExchangeFailed, "Zoom sent no authorization code. Start connecting Zoom again.")

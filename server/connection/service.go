@@ -25,6 +25,7 @@ const (
 	ReasonInstallLinkExpired     = "INSTALL_LINK_EXPIRED"
 	ReasonInstallLinkReplaced    = "INSTALL_LINK_REPLACED"
 	ReasonOAuthStateInvalid      = "OAUTH_STATE_INVALID"
+	ReasonOAuthBrowserMismatch   = "OAUTH_BROWSER_MISMATCH"
 	ReasonZoomAccessDenied       = "ZOOM_ACCESS_DENIED"
 	ReasonZoomUserNotAdmin       = "ZOOM_USER_NOT_ADMIN"
 	ReasonZoomCodeExchangeFailed = "ZOOM_CODE_EXCHANGE_FAILED"
@@ -45,6 +46,9 @@ const (
 const (
 	InstallPath  = "/oauth/zoom/install/"
 	CallbackPath = "/oauth/zoom/callback"
+	// PersonalPath begins a member's personal connection in their browser,
+	// which it binds to the attempt before sending it on to Zoom.
+	PersonalPath = "/oauth/zoom/personal/"
 )
 
 // Config wires a Service.
