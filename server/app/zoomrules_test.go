@@ -10,6 +10,7 @@ import (
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 	"google.golang.org/grpc/codes"
@@ -187,6 +188,8 @@ func TestZoomScopeMissing(t *testing.T) {
 				if z.Clients[i].AdminManaged {
 					z.Clients[i].Scopes = []string{"user:read:user:admin", "meeting:read:meeting:admin", "meeting:write:meeting:admin",
 						"meeting:update:meeting:admin", "meeting:delete:meeting:admin"}
+				} else {
+					z.Clients[i].Scopes = []string{"meeting:read:list_meetings", "meeting:read:meeting", "meeting:write:meeting"}
 				}
 			}
 		}))
@@ -225,6 +228,13 @@ func TestZoomScopeMissing(t *testing.T) {
 				must(t, o.deleteMeeting(t, "b1"))
 				_, err = o.getMeeting(t, "b1")
 				wantCode(t, err, codes.NotFound, "MEETING_NOT_FOUND")
+
+				// The user-managed app cannot even read who approved it.
+				resp := &zcv1.StartPersonalConnectionResponse{}
+				must(t, o.tr.call(t, o.userToken(t, "mia"), zcv1.ConnectionService_StartPersonalConnection_FullMethodName,
+					&zcv1.StartPersonalConnectionRequest{OrgId: o.id, UserId: "mia"}, resp))
+				callback, _ := h.browser.SignInAtZoom(h.openPersonalLink(t, h.browser, resp.GetAuthorizeUrl()), zoomemu.DevMemberID, "allow")
+				webtest.WantPage(t, h.browser.Get(callback), http.StatusConflict, "ZOOM_SCOPE_MISSING", "user:read:user", "ZOOM_USER_CLIENT_ID")
 				_, err = o.disconnect(t, o.owner)
 				must(t, err)
 			})

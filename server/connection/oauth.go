@@ -129,6 +129,12 @@ func (s *Service) exchange(ctx context.Context, app zoom.App, code, verifier str
 	me, err := s.cfg.Zoom.GetUser(ctx, tokens.AccessToken, "me")
 	if err != nil {
 		s.revokeQuietly(ctx, app, tokens)
+		var ae *zoom.APIError
+		if errors.As(err, &ae) {
+			if scopes, ok := ae.MissingScopes(); ok {
+				return nil, nil, ScopeMissing(app, scopes, err)
+			}
+		}
 		return nil, nil, zoomFailure(err, ReasonZoomUnavailable, "Zoom did not tell who approved the connection. Try again.")
 	}
 	return tokens, me, nil

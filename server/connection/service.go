@@ -114,3 +114,20 @@ func zoomFailure(err error, reason, message string) error {
 	return (&errs.Error{Kind: errs.KindUnavailable, Reason: ReasonZoomUnavailable,
 		Message: "Zoom could not be reached. Try again in a moment."}).Wrap(err)
 }
+
+// ScopeMissing is the error for Zoom's answer that app's grant lacks a
+// scope (HTTP 400, code 4711): it names the scopes Zoom named (any one
+// would do) and says which app to fix and how; retrying cannot help.
+func ScopeMissing(app zoom.App, scopes []string, cause error) *errs.Error {
+	variable, again := "ZOOM_ORG_CLIENT_ID", "a Zoom admin must then approve the organization connection again (start it anew)"
+	if app == zoom.UserApp {
+		variable, again = "ZOOM_USER_CLIENT_ID", "the member must then connect their personal Zoom account again"
+	}
+	named := strings.Join(scopes, " or ")
+	if named == "" {
+		named = "(Zoom did not name it)"
+	}
+	return errs.FailedPrecondition(errs.ReasonZoomScopeMissing,
+		"Zoom refused the call: the %s Zoom app (%s) lacks the scope %s. Add it to the app in the Zoom App Marketplace; %s.",
+		app, variable, named, again).Wrap(cause)
+}

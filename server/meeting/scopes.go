@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/connection"
-	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
@@ -21,18 +20,13 @@ const scopeNoteInterval = 24 * time.Hour
 // records it in the org's activity log once. Retrying cannot help: the app
 // must request the scope in the Zoom App Marketplace and be approved again.
 func (s *Service) scopeMissing(ctx context.Context, ref connection.ConnRef, scopes []string, cause *zoom.APIError) error {
-	app, variable, fix := zoom.OrgApp, "ZOOM_ORG_CLIENT_ID", "a Zoom admin must then approve the organization connection again (start it anew)"
+	app := zoom.OrgApp
 	if ref.Personal() {
-		app, variable, fix = zoom.UserApp, "ZOOM_USER_CLIENT_ID", "the member must then connect their personal Zoom account again"
+		app = zoom.UserApp
 	}
-	named := strings.Join(scopes, " or ")
-	if named == "" {
-		named = "(Zoom did not name it)"
-	}
-	s.noteScopeMissing(ctx, ref, app.String(), named)
-	return errs.FailedPrecondition(errs.ReasonZoomScopeMissing,
-		"Zoom refused the call: the %s Zoom app (%s) lacks the scope %s. Add it to the app in the Zoom App Marketplace; %s.",
-		app, variable, named, fix).Wrap(cause)
+	e := connection.ScopeMissing(app, scopes, cause)
+	s.noteScopeMissing(ctx, ref, app.String(), strings.Join(scopes, " or "))
+	return e
 }
 
 // noteScopeMissing appends the activity entry unless this connection's
