@@ -8,11 +8,18 @@
 // It reproduces Zoom's unfriendly behaviour on purpose: single-use rotating
 // refresh tokens, the newest authorization revoking older ones, HTTP 400 for
 // missing scopes, Zoom's error bodies and its refusal of non-admins on
-// admin-managed apps; for meetings, ids beyond 32 bits, 204 answers without
-// a body, 404 for a second delete, instant meetings when a scheduled one
-// lacks a start time, lists that leave instant meetings out, start URLs that
-// change on every read and the per-host daily cap on creates and updates
-// (HTTP 429 with an ISO-8601 Retry-After). A client that works against the
+// admin-managed apps, and scopes checked on every API (each app holds
+// exactly the scopes it is configured with; HTTP 400 4711 without them);
+// for meetings, ids beyond 32 bits, 204 answers without a body, 404 for a
+// second delete, instant meetings when a scheduled one lacks a start time,
+// lists that leave instant meetings out and cut agendas to 250 characters,
+// start URLs that change on every read, passcodes only as the host's
+// settings or the request say, the per-host daily cap on creates and
+// updates (HTTP 429 without Retry-After, as captured) and, when configured,
+// the account's Medium-category limits (per-second 429 without
+// Retry-After; daily 429 with X-RateLimit-Type: Daily-limit and an ISO-8601
+// Retry-After). With Config.StateFile it keeps its grants and meetings
+// across restarts. A client that works against the
 // emulator should therefore also work against Zoom. Where Zoom's behaviour is
 // undocumented (marked [U] in zoom-api.md) the emulator either has a Config
 // knob or makes a documented choice on the method or handler concerned.
@@ -239,7 +246,8 @@ type Stats struct {
 	// Uninstall calls.
 	Revokes, Uninstalls int
 	// ComplianceConfirmations counts accepted POST /oauth/data/compliance
-	// calls (an app confirming it deleted a deauthorized user's data).
+	// calls to Zoom's deprecated Data Compliance API (which a current app
+	// does not make).
 	ComplianceConfirmations int
 	// AuthorizeApprovals counts issued codes, AuthorizeDenials clicks on
 	// Deny, AuthorizeRefusals non-admins refused on admin-managed apps.

@@ -308,9 +308,11 @@ func formUnescape(s string) string {
 }
 
 // compliance is POST /oauth/data/compliance, Zoom's legacy Data Compliance
-// API: after app_deauthorized an app confirms that it deleted the user's
-// data. Client auth as for revoke; the JSON body must name the same client
-// and say compliance_completed. Zoom's answer body is undocumented: {}.
+// API, which Zoom has deprecated (zoom-api.md §5.4): apps must no longer
+// call it. It still answers as it did (client auth as for revoke; the JSON
+// body must name the same client and say compliance_completed; answer {})
+// and is counted in Stats.ComplianceConfirmations, so that tests can check
+// that nobody calls it.
 func (e *Emulator) compliance(w http.ResponseWriter, r *http.Request) {
 	req, oerr := e.parseTokenRequest(w, r)
 	if oerr != nil {

@@ -1249,7 +1249,9 @@ func (x *StartPersonalConnectionRequest) GetUserId() string {
 // Response of ConnectionService.StartPersonalConnection.
 type StartPersonalConnectionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Where to send the member's browser to sign in to Zoom.
+	// Where to send the member's browser to sign in to Zoom: a zoomconnect
+	// URL that binds the attempt to the browser opening it (a short-lived
+	// cookie) and redirects to Zoom; only that browser can complete it.
 	AuthorizeUrl string `protobuf:"bytes,1,opt,name=authorize_url,json=authorizeUrl,proto3" json:"authorize_url,omitempty"`
 	// When the authorization attempt expires.
 	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
