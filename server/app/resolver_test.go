@@ -224,6 +224,18 @@ func (o *org) activityDetails(t testing.TB, key string) []string {
 	return out
 }
 
+// activityCount counts the org's activity entries of kind.
+func (o *org) activityCount(t testing.TB, kind zcv1.ActivityKind) int {
+	t.Helper()
+	n := 0
+	for _, k := range o.activityKinds(t) {
+		if k == kind {
+			n++
+		}
+	}
+	return n
+}
+
 // activityKinds pages through the whole log with pages of 2.
 func (o *org) activityKinds(t testing.TB) []zcv1.ActivityKind {
 	t.Helper()

@@ -86,13 +86,7 @@ func TestWebhooks(t *testing.T) {
 				}
 				o.waitState(t, zcv1.ConnectionState_CONNECTION_STATE_NEEDS_RECONNECT, zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INSTALLER_REMOVED)
 				time.Sleep(300 * time.Millisecond)
-				n := 0
-				for _, k := range o.activityKinds(t) {
-					if k == zcv1.ActivityKind_ACTIVITY_KIND_ORG_NEEDS_RECONNECT {
-						n++
-					}
-				}
-				if n != 1 {
+				if n := o.activityCount(t, zcv1.ActivityKind_ACTIVITY_KIND_ORG_NEEDS_RECONNECT); n != 1 {
 					t.Fatalf("the replayed event was applied %d times", n)
 				}
 			})

@@ -213,13 +213,7 @@ func TestZoomScopeMissing(t *testing.T) {
 						t.Fatalf("%d Meetings API calls for one refused search, want 1 (no retry loop)", n)
 					}
 				}
-				noted := 0
-				for _, k := range o.activityKinds(t) {
-					if k == zcv1.ActivityKind_ACTIVITY_KIND_ZOOM_SCOPE_MISSING {
-						noted++
-					}
-				}
-				if noted != 1 {
+				if noted := o.activityCount(t, zcv1.ActivityKind_ACTIVITY_KIND_ZOOM_SCOPE_MISSING); noted != 1 {
 					t.Fatalf("the missing scope is in the activity log %d times, want once", noted)
 				}
 				if got := o.activityDetails(t, "missing_scope"); len(got) != 1 || !strings.Contains(got[0], "meeting:read:list_meetings:admin") {
