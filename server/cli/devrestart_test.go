@@ -11,19 +11,31 @@ import (
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/cli"
+	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 )
 
 // TestDevModeSurvivesRestart: in dev mode the built-in Zoom emulator keeps
 // the tokens it issued in the data dir, so an org connected before a
-// restart still creates meetings after it.
+// restart still creates meetings after it, on every store.
 func TestDevModeSurvivesRestart(t *testing.T) {
+	for name, redisURL := range map[string]func() string{
+		"embedded":      func() string { return "" },
+		"redis":         func() string { return redistest.StartStandalone(t).URL() },
+		"redis-cluster": func() string { return redistest.StartCluster(t).URL() },
+	} {
+		t.Run(name, func(t *testing.T) { devModeSurvivesRestart(t, redisURL()) })
+	}
+}
+
+func devModeSurvivesRestart(t *testing.T, redisURL string) {
 	httpAddr := webtest.FreeAddr(t)
 	vars := env(map[string]string{
 		"ZOOMCONNECT_DATA_DIR":  t.TempDir(),
 		"ZOOMCONNECT_GRPC_ADDR": webtest.FreeAddr(t),
 		"ZOOMCONNECT_HTTP_ADDR": httpAddr,
+		"ZOOMCONNECT_REDIS_URL": redisURL,
 	})
 	base := "http://" + httpAddr
 	serve := func() (stop func()) {
