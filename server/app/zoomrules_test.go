@@ -123,14 +123,24 @@ func passcodes(t *testing.T, o *org) {
 		}
 		seen[pc] = true
 	}
-	// A reschedule keeps the passcode the invitations carry.
-	resp := &zcv1.UpdateMeetingResponse{}
-	must(t, o.tr.call(t, internalToken(t), zcv1.MeetingService_UpdateMeeting_FullMethodName, &zcv1.UpdateMeetingRequest{
-		OrgId: o.id, BookingId: "locked-0", Meeting: &zcv1.Meeting{StartTime: timestamppb.New(meetingStart.Add(time.Hour))},
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"start_time"}}}, resp))
-	if zm, _ := o.h.zoom.Meeting(resp.GetMeeting().GetZoomMeetingId()); zm.Password != resp.GetMeeting().GetPasscode() || !seen[zm.Password] {
-		t.Fatalf("after a reschedule the passcode is %q at Zoom, %q here", zm.Password, resp.GetMeeting().GetPasscode())
+	reschedule := func(booking string) *zcv1.Meeting {
+		t.Helper()
+		resp := &zcv1.UpdateMeetingResponse{}
+		must(t, o.tr.call(t, internalToken(t), zcv1.MeetingService_UpdateMeeting_FullMethodName, &zcv1.UpdateMeetingRequest{
+			OrgId: o.id, BookingId: booking, Meeting: &zcv1.Meeting{StartTime: timestamppb.New(meetingStart.Add(time.Hour))},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"start_time"}}}, resp))
+		m := resp.GetMeeting()
+		if zm, _ := o.h.zoom.Meeting(m.GetZoomMeetingId()); zm.Password != m.GetPasscode() || zm.JoinURL != m.GetJoinUrl() || !validPasscode(m.GetPasscode()) {
+			t.Fatalf("after a reschedule Zoom has passcode %q and join URL %q, the service %q and %q", zm.Password, zm.JoinURL, m.GetPasscode(), m.GetJoinUrl())
+		}
+		return m
 	}
+	// A reschedule keeps the passcode (and join URL) the invitations carry.
+	if m := reschedule("locked-0"); !seen[m.GetPasscode()] {
+		t.Fatalf("the reschedule changed the passcode to %q", m.GetPasscode())
+	}
+	// One made before require_passcode was turned on gets one.
+	reschedule("open")
 	for _, b := range []string{"open", "locked-0", "locked-1", "locked-2"} {
 		must(t, o.deleteMeeting(t, b))
 	}

@@ -377,12 +377,8 @@ func certainlyNotCreated(err error) bool {
 	return e != nil && (e.Kind == errs.KindResourceExhausted || e.Kind == errs.KindFailedPrecondition)
 }
 
-// Zoom's limits on an agenda: its length, and how much of it the meeting
-// list shows.
-const (
-	maxZoomAgenda = 2000
-	listedAgenda  = 250
-)
+// maxZoomAgenda is Zoom's limit on an agenda, in characters.
+const maxZoomAgenda = 2000
 
 // zoomAgenda is the agenda sent to Zoom: the booking's own text, whole,
 // followed by the booking's marker when both fit in Zoom's 2,000

@@ -37,6 +37,7 @@ func (s *Service) noteScopeMissing(ctx context.Context, ref connection.ConnRef, 
 	ctx = context.WithoutCancel(ctx)
 	held, err := s.cfg.Store.AcquireLease(ctx, ref.OrgID, "scope-missing:"+app+":"+ref.UserID+":"+scopes, secrets.NewToken(), scopeNoteInterval)
 	if err == nil && held {
+		s.cfg.Logger.WarnContext(ctx, "Zoom app lacks a scope", "org_id", ref.OrgID, "zoom_app", app, "missing_scope", scopes)
 		err = s.cfg.Store.Update(ctx, ref.OrgID, func(tx store.OrgTx) error {
 			tx.AppendActivity(store.ActivityEntry{Time: s.cfg.Now(), Kind: connection.ActivityZoomScopeMissing, Actor: connection.ActorZoom,
 				UserID: ref.UserID, Details: map[string]string{"zoom_app": app, "missing_scope": scopes}})
@@ -46,5 +47,4 @@ func (s *Service) noteScopeMissing(ctx context.Context, ref connection.ConnRef, 
 	if err != nil {
 		s.cfg.Logger.WarnContext(ctx, "recording a missing Zoom scope", "org_id", ref.OrgID, "error", err)
 	}
-	s.cfg.Logger.WarnContext(ctx, "Zoom app lacks a scope", "org_id", ref.OrgID, "zoom_app", app, "missing_scope", scopes)
 }
