@@ -73,6 +73,7 @@ var activityKindProto = map[string]zcv1.ActivityKind{
 	connection.ActivityUserDetached:           zcv1.ActivityKind_ACTIVITY_KIND_USER_DETACHED,
 	connection.ActivityUserReattached:         zcv1.ActivityKind_ACTIVITY_KIND_USER_REATTACHED,
 	connection.ActivitySettingsChanged:        zcv1.ActivityKind_ACTIVITY_KIND_SETTINGS_CHANGED,
+	connection.ActivityZoomScopeMissing:       zcv1.ActivityKind_ACTIVITY_KIND_ZOOM_SCOPE_MISSING,
 }
 
 // refState is the API state of a connection reference.

@@ -139,8 +139,8 @@ func validateDetails(d meeting.Details, fields []string) error {
 				}
 			}
 		case "agenda":
-			if utf8.RuneCountInString(d.Agenda) > 1800 {
-				return bad("agenda", "agenda must be at most 1800 characters")
+			if utf8.RuneCountInString(d.Agenda) > 2000 {
+				return bad("agenda", "agenda must be at most 2000 characters (Zoom's limit)")
 			}
 		}
 	}

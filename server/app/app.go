@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -45,6 +46,10 @@ const EmulatorPrefix = "/zoom-emulator"
 
 // DevHS256SecretFile names the dev-mode caller-token secret in the data dir.
 const DevHS256SecretFile = "dev-auth-hs256-secret"
+
+// DevEmulatorStateFile names the built-in Zoom emulator's state (its grants,
+// tokens and meetings) in the data dir.
+const DevEmulatorStateFile = "dev-zoom-emulator.json"
 
 // App is a built, listening, not yet serving zoomconnect.
 type App struct {
@@ -224,6 +229,12 @@ func (a *App) zoomConfig() (zoom.Config, error) {
 	}
 	emuCfg.WebhookURL, emuCfg.WebhookSecret = a.PublicURL+webhook.Path, a.cfg.ZoomWebhookSecret
 	emuCfg.Logger = a.log
+	// The emulator's grants and meetings live in the data dir, so that the
+	// connections stored by this service still work after a restart.
+	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
+		return zc, fmt.Errorf("data dir: %w", err)
+	}
+	emuCfg.StateFile = filepath.Join(a.cfg.DataDir, DevEmulatorStateFile)
 	emu, err := zoomemu.New(emuCfg)
 	if err != nil {
 		return zc, fmt.Errorf("zoom emulator: %w", err)
@@ -309,7 +320,8 @@ func (a *App) buildHTTP(ctx context.Context, v *auth.Verifier, conns *connection
 			}
 		},
 	})
-	(&web.OAuthPages{Connections: conns, Logger: a.log}).Register(mux)
+	(&web.OAuthPages{Connections: conns, Logger: a.log, BindingTTL: a.cfg.OAuthStateTTL,
+		SecureCookies: strings.HasPrefix(a.PublicURL, "https://")}).Register(mux)
 	web.Probes{Ready: a.store.Ping}.Register(mux)
 	if a.Emulator != nil {
 		mux.Handle(EmulatorPrefix+"/", http.StripPrefix(EmulatorPrefix, a.Emulator.Handler()))

@@ -104,6 +104,21 @@ func (h *harness) assertNoTokenAtRest(t testing.TB, wantSealed bool) {
 // assertTokensDeleted reads the org's record straight from the store.
 func (h *harness) assertTokensDeleted(t testing.TB, orgID string) {
 	t.Helper()
+	h.inspectStore(t, func(s store.Store) {
+		rec, err := store.GetOrgConnection(context.Background(), s, orgID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.SealedTokens != nil || rec.State != store.StateNotConnected {
+			t.Fatalf("record after disconnect still holds tokens or is not disconnected: state %s, %d token bytes", rec.State, len(rec.SealedTokens))
+		}
+	})
+}
+
+// inspectStore runs f over the service's store, read directly as an
+// operator would (the embedded store's file, while the service is stopped).
+func (h *harness) inspectStore(t testing.TB, f func(s store.Store)) {
+	t.Helper()
 	var s store.Store
 	var err error
 	if h.cfg.RedisURL == "" {
@@ -117,11 +132,5 @@ func (h *harness) assertTokensDeleted(t testing.TB, orgID string) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rec, err := store.GetOrgConnection(context.Background(), s, orgID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.SealedTokens != nil || rec.State != store.StateNotConnected {
-		t.Fatalf("record after disconnect still holds tokens or is not disconnected: state %s, %d token bytes", rec.State, len(rec.SealedTokens))
-	}
+	f(s)
 }

@@ -111,6 +111,10 @@ func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
 		zoomemu.Client{ID: userClientID, Secret: userSecret},
 	)
 	cfg := config.Defaults()
+	// Zoom's Free-plan pacing (2 calls a second) would make every test
+	// slow; TestZoomPacing runs the default against an emulator that
+	// enforces that limit.
+	cfg.ZoomRate = 100
 	cfg.GRPCAddr = webtest.FreeAddr(t)
 	cfg.HTTPAddr = webtest.FreeAddr(t)
 	for _, o := range opts {

@@ -76,15 +76,39 @@ func (o *org) connectPersonal(t testing.TB, userID, zoomUser string) {
 	resp := &zcv1.StartPersonalConnectionResponse{}
 	must(t, o.tr.call(t, o.userToken(t, userID), zcv1.ConnectionService_StartPersonalConnection_FullMethodName,
 		&zcv1.StartPersonalConnectionRequest{OrgId: o.id, UserId: userID}, resp))
-	authorize, err := url.Parse(resp.GetAuthorizeUrl())
-	if err != nil || authorize.Query().Get("client_id") != userClientID || authorize.Query().Get("code_challenge_method") != "S256" {
-		t.Fatalf("personal authorize URL %q", resp.GetAuthorizeUrl())
-	}
+	authorize := o.h.openPersonalLink(t, o.h.browser, resp.GetAuthorizeUrl())
 	callback, zp := o.h.browser.SignInAtZoom(authorize, zoomUser, "allow")
 	if callback == "" {
 		t.Fatalf("Zoom refused the personal connection: %v", zp)
 	}
-	webtest.WantPage(t, o.h.browser.Get(callback), http.StatusOK, "personal")
+	webtest.WantPage(t, o.h.browser.Get(callback), http.StatusOK, "personal", "You approved as the Zoom user")
+}
+
+// openPersonalLink opens a personal authorize link (zoomconnect's own URL)
+// in browser and returns the Zoom authorize URL it redirects to, after
+// checking the browser-binding cookie.
+func (h *harness) openPersonalLink(t testing.TB, browser *webtest.Browser, link string) *url.URL {
+	t.Helper()
+	if !strings.HasPrefix(link, h.baseURL()+"/oauth/zoom/personal/") {
+		t.Fatalf("the personal authorize link %q is not zoomconnect's own", link)
+	}
+	hop := browser.Get(link)
+	authorize, err := url.Parse(hop.Location)
+	if hop.Status != http.StatusFound || err != nil || authorize.Query().Get("client_id") != userClientID ||
+		authorize.Query().Get("code_challenge_method") != "S256" {
+		t.Fatalf("personal link: HTTP %d to %q: %s", hop.Status, hop.Location, hop.Body)
+	}
+	var binding *http.Cookie
+	for _, c := range (&http.Response{Header: hop.Header}).Cookies() {
+		if c.Name == "zoomconnect_oauth_browser" {
+			binding = c
+		}
+	}
+	if binding == nil || !binding.HttpOnly || binding.SameSite != http.SameSiteLaxMode || binding.Path != "/oauth/zoom/" ||
+		binding.MaxAge <= 0 || binding.MaxAge > int(h.cfg.OAuthStateTTL/time.Second) || len(binding.Value) < 32 {
+		t.Fatalf("browser-binding cookie: %+v", binding)
+	}
+	return authorize
 }
 
 func (o *org) setup(t testing.TB, userID string) *zcv1.UserZoomSetup {
@@ -182,6 +206,34 @@ func precedence(t testing.TB, o *org) {
 	}
 	must(t, o.tr.call(t, o.userToken(t, "mia"), zcv1.ConnectionService_DisconnectPersonalConnection_FullMethodName,
 		&zcv1.DisconnectPersonalConnectionRequest{OrgId: o.id, UserId: "mia"}, &zcv1.DisconnectPersonalConnectionResponse{}))
+}
+
+// activityDetails returns the value of detail key of every activity entry
+// that has it, newest first.
+func (o *org) activityDetails(t testing.TB, key string) []string {
+	t.Helper()
+	resp := &zcv1.ListActivityResponse{}
+	must(t, o.tr.call(t, o.admin, zcv1.ConnectionService_ListActivity_FullMethodName,
+		&zcv1.ListActivityRequest{OrgId: o.id, PageSize: 1000}, resp))
+	var out []string
+	for _, e := range resp.GetEntries() {
+		if v, ok := e.GetDetails()[key]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// activityCount counts the org's activity entries of kind.
+func (o *org) activityCount(t testing.TB, kind zcv1.ActivityKind) int {
+	t.Helper()
+	n := 0
+	for _, k := range o.activityKinds(t) {
+		if k == kind {
+			n++
+		}
+	}
+	return n
 }
 
 // activityKinds pages through the whole log with pages of 2.

@@ -12,6 +12,7 @@ import (
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -85,13 +86,7 @@ func TestWebhooks(t *testing.T) {
 				}
 				o.waitState(t, zcv1.ConnectionState_CONNECTION_STATE_NEEDS_RECONNECT, zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INSTALLER_REMOVED)
 				time.Sleep(300 * time.Millisecond)
-				n := 0
-				for _, k := range o.activityKinds(t) {
-					if k == zcv1.ActivityKind_ACTIVITY_KIND_ORG_NEEDS_RECONNECT {
-						n++
-					}
-				}
-				if n != 1 {
+				if n := o.activityCount(t, zcv1.ActivityKind_ACTIVITY_KIND_ORG_NEEDS_RECONNECT); n != 1 {
 					t.Fatalf("the replayed event was applied %d times", n)
 				}
 			})
@@ -119,9 +114,22 @@ func TestWebhooks(t *testing.T) {
 				must(t, h.zoom.Uninstall(orgClientID, zoomemu.DevAdminID))
 				o.waitState(t, notConnected, zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DEAUTHORIZED)
 				h.assertTokensDeleted(t, o.id)
-				eventually(t, "data compliance confirmed for both deauthorizations", func() bool {
-					return h.zoom.Stats().ComplianceConfirmations == 2
+				h.inspectStore(t, func(s store.Store) {
+					members, err := s.ListMembers(context.Background(), o.id, "", 100)
+					must(t, err)
+					for _, m := range members {
+						if m.Member != nil && m.Member.Match != nil {
+							t.Errorf("member %s keeps the Zoom match %+v after the account deauthorized the app", m.UserID, m.Member.Match)
+						}
+					}
 				})
+				deleted := o.activityDetails(t, "deleted")
+				if len(deleted) != 2 || !strings.Contains(deleted[0], "tokens") || !strings.Contains(deleted[1], "tokens") {
+					t.Fatalf("the activity log does not say what was deleted: %q", deleted)
+				}
+				if n := h.zoom.Stats().ComplianceConfirmations; n != 0 {
+					t.Fatalf("the deprecated Data Compliance API was called %d times", n)
+				}
 				wantResolution(t, o.resolve(t, "mia"), srcNone, zcv1.ResolutionReason_RESOLUTION_REASON_NO_CONNECTION, "")
 			})
 

@@ -48,7 +48,10 @@ type Config struct {
 	ShutdownTimeout    time.Duration
 	LogLevel           string
 	ZoomRequestTimeout time.Duration
-	// ZoomRate paces calls to each Zoom account (requests per second).
+	// ZoomRate paces calls to each Zoom account (requests per second). The
+	// default, DefaultZoomRate, is Zoom's per-account limit for Medium APIs
+	// (creating meetings) on its smallest (Free) plan; a deployment whose
+	// customers are on larger plans may raise it.
 	ZoomRate float64
 	// MonitorInterval is how often each org connection is probed.
 	MonitorInterval time.Duration
@@ -110,6 +113,12 @@ func DefaultLimits() Limits {
 // service runs the built-in Zoom emulator and points itself at it.
 func (c Config) DevMode() bool { return !c.ZoomOrgApp.Configured() && !c.ZoomUserApp.Configured() }
 
+// DefaultZoomRate is Zoom's per-account rate for its Medium API category
+// (which creating meetings belongs to) on the Free plan: 2 requests a
+// second (Pro 20, Business and up 60). Zoom's limits are per account and
+// shared by every app and replica calling it.
+const DefaultZoomRate = 2
+
 // Defaults returns the configuration used when no variable is set.
 func Defaults() Config {
 	return Config{
@@ -123,7 +132,7 @@ func Defaults() Config {
 		RequestTimeout:     10 * time.Second,
 		ShutdownTimeout:    15 * time.Second,
 		ZoomRequestTimeout: 10 * time.Second,
-		ZoomRate:           10,
+		ZoomRate:           DefaultZoomRate,
 		MonitorInterval:    15 * time.Minute,
 		WebhookWorker:      true,
 		LogLevel:           "info",

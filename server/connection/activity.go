@@ -21,6 +21,7 @@ const (
 	ActivityUserDetached           = "user_detached"
 	ActivityUserReattached         = "user_reattached"
 	ActivitySettingsChanged        = "settings_changed"
+	ActivityZoomScopeMissing       = "zoom_scope_missing"
 )
 
 // Actors that are not users.

@@ -33,6 +33,16 @@ func (s *Service) newAuthorization(ctx context.Context, app zoom.App, st store.O
 // sealed PKCE verifier), replacing one stored under the same name, and
 // returns Zoom's authorization URL for it.
 func (s *Service) authorization(ctx context.Context, app zoom.App, st store.OAuthState, stateSecret, verifier string) (string, error) {
+	state, err := s.putState(ctx, st, stateSecret, verifier)
+	if err != nil {
+		return "", err
+	}
+	return s.cfg.Zoom.AuthCodeURL(app, state, verifier)
+}
+
+// putState stores st as the single-use state named by stateSecret, with
+// the PKCE verifier sealed, and returns the `state` value.
+func (s *Service) putState(ctx context.Context, st store.OAuthState, stateSecret, verifier string) (string, error) {
 	st.IDHash = secrets.Hash(stateSecret)
 	sealed, err := s.cfg.Keyring.Seal([]byte(verifier), verifierAAD(st.OrgID, st.IDHash))
 	if err != nil {
@@ -42,7 +52,7 @@ func (s *Service) authorization(ctx context.Context, app zoom.App, st store.OAut
 	if err := s.cfg.Store.PutOAuthState(ctx, &st); err != nil {
 		return "", err
 	}
-	return s.cfg.Zoom.AuthCodeURL(app, encodeOrgScoped(st.OrgID, stateSecret), verifier)
+	return encodeOrgScoped(st.OrgID, stateSecret), nil
 }
 
 // takeState consumes the state named by an untrusted `state` parameter.
@@ -80,14 +90,23 @@ type Completion struct {
 	UserID        string
 	ZoomAccountID string
 	ZoomEmail     string
+	// ZoomName is the approving Zoom user's name.
+	ZoomName string
 }
 
 // Complete finishes the OAuth flow for the callback, for whichever flow the
-// state belongs to.
-func (s *Service) Complete(ctx context.Context, state, code string) (*Completion, error) {
+// state belongs to. browserKey is the browser's binding cookie, which a
+// personal connection requires (the org flow's link is meant to be
+// forwarded to a Zoom admin, so it is not bound).
+func (s *Service) Complete(ctx context.Context, state, code, browserKey string) (*Completion, error) {
 	st, err := s.takeState(ctx, state)
 	if err != nil {
 		return nil, err
+	}
+	if st.Kind == stateKindPersonal {
+		if err := checkBrowser(st, browserKey); err != nil {
+			return nil, err
+		}
 	}
 	if code == "" {
 		return nil, errs.InvalidArgument("code", ReasonZoomCodeExchangeFailed, "Zoom sent no authorization code. Start connecting Zoom again.")
@@ -115,6 +134,12 @@ func (s *Service) exchange(ctx context.Context, app zoom.App, code, verifier str
 	me, err := s.cfg.Zoom.GetUser(ctx, tokens.AccessToken, "me")
 	if err != nil {
 		s.revokeQuietly(ctx, app, tokens)
+		var ae *zoom.APIError
+		if errors.As(err, &ae) {
+			if scopes, ok := ae.MissingScopes(); ok {
+				return nil, nil, ScopeMissing(app, scopes, err)
+			}
+		}
 		return nil, nil, zoomFailure(err, ReasonZoomUnavailable, "Zoom did not tell who approved the connection. Try again.")
 	}
 	return tokens, me, nil

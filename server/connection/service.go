@@ -25,6 +25,7 @@ const (
 	ReasonInstallLinkExpired     = "INSTALL_LINK_EXPIRED"
 	ReasonInstallLinkReplaced    = "INSTALL_LINK_REPLACED"
 	ReasonOAuthStateInvalid      = "OAUTH_STATE_INVALID"
+	ReasonOAuthBrowserMismatch   = "OAUTH_BROWSER_MISMATCH"
 	ReasonZoomAccessDenied       = "ZOOM_ACCESS_DENIED"
 	ReasonZoomUserNotAdmin       = "ZOOM_USER_NOT_ADMIN"
 	ReasonZoomCodeExchangeFailed = "ZOOM_CODE_EXCHANGE_FAILED"
@@ -45,6 +46,9 @@ const (
 const (
 	InstallPath  = "/oauth/zoom/install/"
 	CallbackPath = "/oauth/zoom/callback"
+	// PersonalPath begins a member's personal connection in their browser,
+	// which it binds to the attempt before sending it on to Zoom.
+	PersonalPath = "/oauth/zoom/personal/"
 )
 
 // Config wires a Service.
@@ -115,4 +119,21 @@ func zoomFailure(err error, reason, message string) error {
 	}
 	return (&errs.Error{Kind: errs.KindUnavailable, Reason: ReasonZoomUnavailable,
 		Message: "Zoom could not be reached. Try again in a moment."}).Wrap(err)
+}
+
+// ScopeMissing is the error for Zoom's answer that app's grant lacks a
+// scope (HTTP 400, code 4711): it names the scopes Zoom named (any one
+// would do) and says which app to fix and how; retrying cannot help.
+func ScopeMissing(app zoom.App, scopes []string, cause error) *errs.Error {
+	variable, again := "ZOOM_ORG_CLIENT_ID", "a Zoom admin must then approve the organization connection again (start it anew)"
+	if app == zoom.UserApp {
+		variable, again = "ZOOM_USER_CLIENT_ID", "the member must then connect their personal Zoom account again"
+	}
+	named := strings.Join(scopes, " or ")
+	if named == "" {
+		named = "(Zoom did not name it)"
+	}
+	return errs.FailedPrecondition(errs.ReasonZoomScopeMissing,
+		"Zoom refused the call: the %s Zoom app (%s) lacks the scope %s. Add it to the app in the Zoom App Marketplace; %s.",
+		app, variable, named, again).Wrap(cause)
 }

@@ -38,9 +38,7 @@ type zoomPayload struct {
 	AccountID string `json:"account_id"`
 	UserID    string `json:"user_id"`
 	ClientID  string `json:"client_id"`
-	// UserDataRetention is documented as a boolean but sent as a string.
-	UserDataRetention json.RawMessage `json:"user_data_retention"`
-	Object            struct {
+	Object    struct {
 		ID flexID `json:"id"`
 	} `json:"object"`
 }
@@ -60,11 +58,7 @@ func (s *Service) ProcessWebhook(ctx context.Context, body []byte) error {
 	}
 	switch env.Event {
 	case "app_deauthorized":
-		if err := s.deauthorized(ctx, p); err != nil {
-			return err
-		}
-		s.confirmCompliance(ctx, p, env.Payload)
-		return nil
+		return s.deauthorized(ctx, p)
 	case "user.updated":
 		return s.installerChanged(ctx, string(p.Object.ID), false)
 	case "user.deactivated", "user.deleted", "user.disassociated":
@@ -76,8 +70,10 @@ func (s *Service) ProcessWebhook(ctx context.Context, body []byte) error {
 }
 
 // deauthorized handles the app's removal from a Zoom account (org app) or
-// by a user (user app): the connection and its tokens are deleted, as
-// Zoom's data-compliance rules ask.
+// by a user (user app) by deleting what the service holds from that grant:
+// the connection with its tokens and Zoom identity, and for the org app the
+// members' Zoom user matches in that account. Zoom has deprecated its Data
+// Compliance API (and user_data_retention), so nothing is confirmed to it.
 func (s *Service) deauthorized(ctx context.Context, p zoomPayload) error {
 	app, ok := s.cfg.Zoom.AppOf(p.ClientID)
 	if !ok {
@@ -93,6 +89,11 @@ func (s *Service) deauthorized(ctx context.Context, p zoomPayload) error {
 		return err
 	}
 	for _, orgID := range orgs {
+		// Matches first: once the connection reads NOT_CONNECTED, all is gone
+		// (no new match can be made meanwhile: Zoom revoked the tokens).
+		if err := s.forgetMatches(ctx, orgID, p.AccountID); err != nil {
+			return err
+		}
 		if err := s.breakOrg(ctx, orgID, func(c *store.OrgConnection) bool { return c.ZoomAccountID == p.AccountID },
 			store.StateNotConnected, store.ReasonDeauthorized); err != nil {
 			return err
@@ -101,22 +102,43 @@ func (s *Service) deauthorized(ctx context.Context, p zoomPayload) error {
 	return nil
 }
 
-// confirmCompliance tells Zoom, unless it said the user's data may be
-// kept, that it was deleted (deauthorized did: tokens and records). Zoom's
-// Data Compliance API is legacy and its status undocumented, so a failure
-// is logged, not retried.
-func (s *Service) confirmCompliance(ctx context.Context, p zoomPayload, payload json.RawMessage) {
-	if r := strings.Trim(string(p.UserDataRetention), `"`); r == "true" {
-		return
-	}
-	app, ok := s.cfg.Zoom.AppOf(p.ClientID)
-	if !ok {
-		return
-	}
-	if err := s.cfg.Zoom.ConfirmDataCompliance(ctx, app, p.UserID, p.AccountID, payload); err != nil {
-		s.log.WarnContext(ctx, "could not confirm data compliance to Zoom", "error", err)
+// forgetMatches deletes the Zoom users (id, email) the org's members were
+// matched to in a Zoom account that deauthorized the app.
+func (s *Service) forgetMatches(ctx context.Context, orgID, accountID string) error {
+	after := ""
+	for {
+		page, err := s.cfg.Store.ListMembers(ctx, orgID, after, maxPageSize)
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		for _, u := range page {
+			if u.Member == nil || u.Member.Match == nil || u.Member.Match.ZoomAccountID != accountID {
+				continue
+			}
+			userID, zoomUserID := u.Member.UserID, u.Member.Match.ZoomUserID
+			err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+				m, err := tx.Member(userID)
+				if err != nil || m == nil || m.Match == nil || m.Match.ZoomAccountID != accountID {
+					return err
+				}
+				m.Match = nil
+				tx.SetMember(m)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			s.index(ctx, false, indexZoomUser, zoomUserID, "member/"+orgID+"/"+userID)
+		}
+		after = page[len(page)-1].UserID
 	}
 }
+
+// What a deauthorization deletes, as the activity log states it.
+const (
+	deletedOnPersonalDeauth = "Zoom tokens; the member's Zoom user id, email and account"
+	deletedOnOrgDeauth      = "Zoom tokens; the Zoom account and installer details; members' Zoom user matches in the account"
+)
 
 // dropPersonal removes a personal connection Zoom deauthorized.
 func (s *Service) dropPersonal(ctx context.Context, orgID, userID, zoomUserID string) error {
@@ -130,7 +152,8 @@ func (s *Service) dropPersonal(ctx context.Context, orgID, userID, zoomUserID st
 		}
 		tx.DeletePersonal(userID)
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalDisconnected, Actor: ActorZoom, UserID: userID,
-			Details: map[string]string{"reason": string(store.ReasonDeauthorized), "zoom_account_id": p.ZoomAccountID}})
+			Details: map[string]string{"reason": string(store.ReasonDeauthorized), "zoom_account_id": p.ZoomAccountID,
+				"deleted": deletedOnPersonalDeauth}})
 		dropped = true
 		return nil
 	})
@@ -170,8 +193,11 @@ func (s *Service) breakOrg(ctx context.Context, orgID string, match func(*store.
 			kind = ActivityOrgDisconnected
 		}
 		tx.SetOrgConnection(c)
-		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: kind, Actor: ActorZoom,
-			Details: map[string]string{"reason": string(reason), "zoom_account_id": before.ZoomAccountID}})
+		details := map[string]string{"reason": string(reason), "zoom_account_id": before.ZoomAccountID}
+		if reason == store.ReasonDeauthorized {
+			details["deleted"] = deletedOnOrgDeauth
+		}
+		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: kind, Actor: ActorZoom, Details: details})
 		return nil
 	})
 	if err != nil || before == nil {

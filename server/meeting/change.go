@@ -60,9 +60,21 @@ func (s *Service) Update(ctx context.Context, orgID, bookingID string, c Change)
 	req := meetingRequest(&next, settings)
 	var ae *zoom.APIError
 	if !m.Gone {
+		patch := req
+		if patch.Password == m.Passcode {
+			patch.Password = "" // unchanged: the invitations' join URL stays valid
+		}
 		err = s.call(ctx, h.ref, h.account, true, func(token string) error {
-			return s.cfg.Zoom.UpdateMeeting(ctx, token, m.ZoomMeetingID, req)
+			return s.cfg.Zoom.UpdateMeeting(ctx, token, m.ZoomMeetingID, patch)
 		})
+		if err == nil && patch.Password != "" {
+			// A new passcode (require_passcode was turned on) changes the
+			// join URL, which Zoom's 204 does not show.
+			var zm *zoom.Meeting
+			if zm, err = s.read(ctx, h, m.ZoomMeetingID); err == nil && zm != nil {
+				next.JoinURL, next.Passcode = zm.JoinURL, cmp.Or(zm.Password, patch.Password)
+			}
+		}
 	}
 	if m.Gone || (errors.As(err, &ae) && ae.Code == zoom.CodeMeetingNotFound) {
 		// Deleted in Zoom meanwhile: recreate it on the same connection.
@@ -72,7 +84,7 @@ func (s *Service) Update(ctx context.Context, orgID, bookingID string, c Change)
 			return err
 		})
 		if err == nil {
-			next.ZoomMeetingID, next.JoinURL, next.Passcode, next.HostEmail = zm.ID, zm.JoinURL, zm.Password, zm.HostEmail
+			next.ZoomMeetingID, next.JoinURL, next.Passcode, next.HostEmail = zm.ID, zm.JoinURL, cmp.Or(zm.Password, req.Password), zm.HostEmail
 			next.ZoomUserID, next.Gone = zm.HostID, false
 			s.cfg.Connections.IndexMeeting(ctx, strconv.FormatInt(zm.ID, 10), orgID, bookingID)
 		}
@@ -124,6 +136,13 @@ func (s *Service) Delete(ctx context.Context, orgID, bookingID string) error {
 			break // no connection left to look with
 		}
 		zm, err := s.find(ctx, h, m)
+		if errors.Is(err, &errs.Error{Reason: errs.ReasonZoomScopeMissing}) {
+			// Zoom will not let this connection look until the app is
+			// fixed; the cancellation must not wait for that.
+			s.cfg.Logger.WarnContext(ctx, "cancelled a booking without searching Zoom for a meeting its lost creation may have made",
+				"org_id", orgID, "booking_id", bookingID, "error", err)
+			break
+		}
 		if err != nil {
 			return err
 		}

@@ -4,14 +4,12 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // TestAccountsArePacedApart: one Zoom account using up its pace does not
 // hold back another (Zoom's limits are per account).
 func TestAccountsArePacedApart(t *testing.T) {
-	l := &accountLimiter{perSec: rate.Limit(1), burst: 1, accounts: map[string]*rate.Limiter{}}
+	l := newAccountLimiter(1)
 	ctx := context.Background()
 	if err := l.wait(ctx, "acct-a"); err != nil {
 		t.Fatal(err)

@@ -16,13 +16,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
-	"golang.org/x/time/rate"
 )
 
 // Reasons this package reports.
@@ -48,7 +48,8 @@ type Config struct {
 	// ReservationTTL is how long a caller may take to create a meeting
 	// before another caller may take over (and first search Zoom for it).
 	ReservationTTL time.Duration
-	// ZoomRate paces calls per Zoom account (requests per second).
+	// ZoomRate paces calls per Zoom account (requests per second; default
+	// 2, Zoom's Medium rate on the Free plan).
 	ZoomRate float64
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -66,7 +67,7 @@ func New(cfg Config) *Service {
 		cfg.ReservationTTL = 30 * time.Second
 	}
 	if cfg.ZoomRate <= 0 {
-		cfg.ZoomRate = 10
+		cfg.ZoomRate = 2
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -74,7 +75,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, limiter: &accountLimiter{perSec: rate.Limit(cfg.ZoomRate), burst: max(1, int(cfg.ZoomRate)), accounts: map[string]*rate.Limiter{}}}
+	return &Service{cfg: cfg, limiter: newAccountLimiter(cfg.ZoomRate)}
 }
 
 // Details are the booking's meaningful meeting fields.
@@ -234,6 +235,7 @@ func (s *Service) createReserved(ctx context.Context, m *store.Meeting, owner st
 	}
 	if zm == nil {
 		req := meetingRequest(m, settings)
+		m.Passcode = req.Password
 		err = s.call(ctx, h.ref, h.account, false, func(token string) error {
 			var err error
 			zm, err = s.cfg.Zoom.CreateMeeting(ctx, token, h.zoomUser, req)
@@ -249,28 +251,61 @@ func (s *Service) createReserved(ctx context.Context, m *store.Meeting, owner st
 	return s.record(ctx, m, owner, h, zm)
 }
 
-// find looks for a meeting of this booking in the host's upcoming meetings.
+// find looks for the meeting an earlier attempt of this booking may have
+// created, among the host's upcoming meetings. Zoom's list cuts agendas to
+// 250 characters, so the list only names candidates (the booking's topic,
+// start and duration); each is read in full (GET /meetings/{id}) and is the
+// booking's meeting when its agenda is the one this booking sends, which
+// carries the booking's marker whenever the booking's own agenda leaves
+// room for it.
 func (s *Service) find(ctx context.Context, h host, m *store.Meeting) (*zoom.Meeting, error) {
-	mark := marker(m.OrgID, m.BookingID)
+	want := zoomAgenda(m)
+	start := m.StartTime.UTC().Truncate(time.Second)
 	page := ""
 	for {
-		var found *zoom.Meeting
+		var list []zoom.Meeting
 		var next string
 		err := s.call(ctx, h.ref, h.account, true, func(token string) error {
-			list, n, err := s.cfg.Zoom.ListMeetings(ctx, token, h.zoomUser, page)
-			for i := range list {
-				if strings.Contains(list[i].Agenda, mark) {
-					found = &list[i]
-				}
-			}
-			next = n
+			var err error
+			list, next, err = s.cfg.Zoom.ListMeetings(ctx, token, h.zoomUser, page)
 			return err
 		})
-		if err != nil || found != nil || next == "" {
-			return found, mapZoomError(err, m)
+		if err != nil {
+			return nil, mapZoomError(err, m)
+		}
+		for _, c := range list {
+			at, err := time.Parse(time.RFC3339, c.StartTime)
+			if err != nil || c.Topic != m.Topic || !at.Equal(start) || c.Duration != int(m.Duration/time.Minute) {
+				continue
+			}
+			full, err := s.read(ctx, h, c.ID)
+			if err != nil {
+				return nil, mapZoomError(err, m)
+			}
+			if full != nil && strings.TrimSpace(full.Agenda) == strings.TrimSpace(want) {
+				return full, nil
+			}
+		}
+		if next == "" {
+			return nil, nil
 		}
 		page = next
 	}
+}
+
+// read gets a meeting in full; one deleted meanwhile is nil.
+func (s *Service) read(ctx context.Context, h host, id int64) (*zoom.Meeting, error) {
+	var zm *zoom.Meeting
+	err := s.call(ctx, h.ref, h.account, true, func(token string) error {
+		var err error
+		zm, err = s.cfg.Zoom.GetMeeting(ctx, token, id)
+		return err
+	})
+	var ae *zoom.APIError
+	if errors.As(err, &ae) && ae.Code == zoom.CodeMeetingNotFound {
+		return nil, nil
+	}
+	return zm, err
 }
 
 // record stores the created meeting, unless the reservation was lost and
@@ -292,7 +327,7 @@ func (s *Service) record(ctx context.Context, m *store.Meeting, owner string, h 
 		next := *m
 		next.State, next.ReservedBy, next.ReservedUntil, next.Uncertain = store.MeetingCreated, "", time.Time{}, false
 		next.Source, next.ZoomAccountID, next.ZoomUserID, next.HostEmail = h.source, h.account, zm.HostID, zm.HostEmail
-		next.ZoomMeetingID, next.JoinURL, next.Passcode = zm.ID, zm.JoinURL, zm.Password
+		next.ZoomMeetingID, next.JoinURL, next.Passcode = zm.ID, zm.JoinURL, cmp.Or(zm.Password, m.Passcode)
 		next.CreatedAt, next.UpdatedAt = now, now
 		tx.SetMeeting(&next)
 		result = &next
@@ -342,19 +377,43 @@ func certainlyNotCreated(err error) bool {
 	return e != nil && (e.Kind == errs.KindResourceExhausted || e.Kind == errs.KindFailedPrecondition)
 }
 
-func meetingRequest(m *store.Meeting, st store.OrgSettings) zoom.MeetingRequest {
-	agenda := marker(m.OrgID, m.BookingID)
-	if m.Agenda != "" {
-		agenda = m.Agenda + "\n\n" + agenda
+// maxZoomAgenda is Zoom's limit on an agenda, in characters.
+const maxZoomAgenda = 2000
+
+// zoomAgenda is the agenda sent to Zoom: the booking's own text, whole,
+// followed by the booking's marker when both fit in Zoom's 2,000
+// characters. A longer agenda goes without the marker rather than lose
+// text; its meeting is then recognised by its details (see find).
+func zoomAgenda(m *store.Meeting) string {
+	mark := marker(m.OrgID, m.BookingID)
+	switch {
+	case m.Agenda == "":
+		return mark
+	case utf8.RuneCountInString(m.Agenda)+2+utf8.RuneCountInString(mark) <= maxZoomAgenda:
+		return m.Agenda + "\n\n" + mark
 	}
-	return zoom.MeetingRequest{
+	return m.Agenda
+}
+
+// meetingRequest is the create or update body of m. With the org's
+// require_passcode setting on, the meeting's passcode is sent explicitly
+// (Zoom's default_password only applies the host's own settings): m's
+// passcode if it has one, so that an update or a recreation keeps the one
+// the invitations carry.
+func meetingRequest(m *store.Meeting, st store.OrgSettings) zoom.MeetingRequest {
+	req := zoom.MeetingRequest{
 		Topic: m.Topic, Type: 2, StartTime: m.StartTime.UTC().Format("2006-01-02T15:04:05Z"),
-		Duration: int(m.Duration / time.Minute), Timezone: m.Timezone, Agenda: agenda,
-		DefaultPassword: &st.RequirePasscode,
+		Duration: int(m.Duration / time.Minute), Timezone: m.Timezone, Agenda: zoomAgenda(m),
 		Settings: &zoom.MeetingSettings{
 			WaitingRoom: &st.WaitingRoom, JoinBeforeHost: &st.JoinBeforeHost, AutoStartMeetingSummary: &st.AutoMeetingSummary,
 		},
 	}
+	if st.RequirePasscode {
+		req.Password = cmp.Or(m.Passcode, newPasscode())
+	} else {
+		req.DefaultPassword = new(bool)
+	}
+	return req
 }
 
 // mapZoomError turns Zoom's answers into what callers can act on; a

@@ -100,8 +100,11 @@ type OAuthState struct {
 	AttemptID string `json:"attempt_id,omitempty"`
 	UserID    string `json:"user_id,omitempty"`
 	// SealedVerifier is the encrypted PKCE code verifier.
-	SealedVerifier []byte    `json:"sealed_verifier"`
-	ExpiresAt      time.Time `json:"expires_at"`
+	SealedVerifier []byte `json:"sealed_verifier"`
+	// BrowserHash is SHA-256 of the secret cookie of the browser that began
+	// a personal connection: only that browser may complete it.
+	BrowserHash []byte    `json:"browser_hash,omitempty"`
+	ExpiresAt   time.Time `json:"expires_at"`
 }
 
 // Member is the service's view of a member of a scheduling organization.

@@ -9,21 +9,66 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/secrets"
 )
 
-// OAuthPages handles /oauth/zoom/install/{link} and /oauth/zoom/callback.
+// OAuthPages handles /oauth/zoom/install/{link}, /oauth/zoom/personal/{state}
+// and /oauth/zoom/callback.
 type OAuthPages struct {
 	Connections *connection.Service
 	Logger      *slog.Logger
+	// BindingTTL is the life of the browser-binding cookie (the OAuth
+	// state's lifetime).
+	BindingTTL time.Duration
+	// SecureCookies marks cookies Secure (the public URL is https).
+	SecureCookies bool
 }
 
 // Register adds the OAuth endpoints to mux.
 func (h *OAuthPages) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+connection.InstallPath+"{link}", h.install)
+	mux.HandleFunc("GET "+connection.PersonalPath+"{state}", h.personal)
 	mux.HandleFunc("GET "+connection.CallbackPath, h.callback)
+}
+
+// bindingCookie holds a random secret of the member's browser; a personal
+// connection attempt is bound to it on the way to Zoom and checked when
+// Zoom sends the browser back (OAuth login-CSRF defence). HttpOnly, so no
+// script reads it; SameSite=Lax, so Zoom's top-level redirect back carries
+// it; scoped to the OAuth paths; as short-lived as the attempt.
+const bindingCookie = "zoomconnect_oauth_browser"
+
+// browserKey returns the browser's binding secret, if it sent a
+// well-formed one.
+func browserKey(r *http.Request) string {
+	c, err := r.Cookie(bindingCookie)
+	if err != nil || len(c.Value) < 32 || len(c.Value) > 64 || strings.Trim(c.Value, base64URL) != "" {
+		return ""
+	}
+	return c.Value
+}
+
+const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+func (h *OAuthPages) personal(w http.ResponseWriter, r *http.Request) {
+	key := browserKey(r)
+	if key == "" {
+		key = secrets.NewToken()
+	}
+	target, err := h.Connections.BeginPersonal(r.Context(), r.PathValue("state"), key)
+	if err != nil {
+		h.fail(w, r, "This Zoom sign-in link does not work", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: bindingCookie, Value: key, Path: "/oauth/zoom/",
+		MaxAge: int(h.BindingTTL / time.Second), HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusFound)
 }
 
 func (h *OAuthPages) install(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +92,7 @@ func (h *OAuthPages) callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "Zoom was not connected", err)
 		return
 	}
-	done, err := h.Connections.Complete(r.Context(), q.Get("state"), q.Get("code"))
+	done, err := h.Connections.Complete(r.Context(), q.Get("state"), q.Get("code"), browserKey(r))
 	if err != nil {
 		h.fail(w, r, "Zoom was not connected", err)
 		return
@@ -57,7 +102,15 @@ func (h *OAuthPages) callback(w http.ResponseWriter, r *http.Request) {
 		"Approved by Zoom admin " + done.ZoomEmail + ". Every member can now get Zoom meetings on their bookings; personal Zoom accounts stay as they are.",
 	}
 	if done.UserID != "" {
-		lines = []string{"Your personal Zoom account " + done.ZoomEmail + " is now connected. It takes precedence over your organization's Zoom connection for your bookings."}
+		who := done.ZoomEmail
+		if done.ZoomName != "" {
+			who = done.ZoomName + " (" + done.ZoomEmail + ")"
+		}
+		lines = []string{
+			"You approved as the Zoom user " + who + " of Zoom account " + done.ZoomAccountID + ".",
+			"That Zoom user is now your personal Zoom connection: it hosts your bookings' meetings, ahead of your organization's Zoom connection.",
+			"If this is not your Zoom user, disconnect your personal Zoom account in the app and connect again.",
+		}
 	}
 	render(w, http.StatusOK, page{Title: "Zoom is connected", Lines: append(lines, "You can close this window."), OK: true})
 }

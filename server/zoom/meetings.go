@@ -27,9 +27,12 @@ type MeetingRequest struct {
 	// StartTime is UTC, "2006-01-02T15:04:05Z".
 	StartTime string `json:"start_time,omitempty"`
 	// Duration is in minutes.
-	Duration        int              `json:"duration,omitempty"`
-	Timezone        string           `json:"timezone,omitempty"`
-	Agenda          string           `json:"agenda,omitempty"`
+	Duration int    `json:"duration,omitempty"`
+	Timezone string `json:"timezone,omitempty"`
+	Agenda   string `json:"agenda,omitempty"`
+	// Password is the meeting passcode. default_password only applies the
+	// host's own settings, so a passcode the service needs is sent here.
+	Password        string           `json:"password,omitempty"`
 	DefaultPassword *bool            `json:"default_password,omitempty"`
 	Settings        *MeetingSettings `json:"settings,omitempty"`
 }

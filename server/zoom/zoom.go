@@ -5,7 +5,6 @@
 package zoom
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -65,9 +64,8 @@ type Client struct {
 }
 
 type appClient struct {
-	oauth         oauth2.Config
-	revokeURL     string
-	complianceURL string
+	oauth     oauth2.Config
+	revokeURL string
 }
 
 // ErrAppNotConfigured: the requested Zoom app has no credentials.
@@ -97,8 +95,6 @@ func New(cfg Config) *Client {
 				},
 			},
 			revokeURL: oauthBase + "/oauth/revoke",
-			// Zoom's Data Compliance API lives on the API host, beside /v2.
-			complianceURL: strings.TrimSuffix(c.apiURL, "/v2") + "/oauth/data/compliance",
 		}
 	}
 	return c
@@ -206,38 +202,6 @@ func (c *Client) Revoke(ctx context.Context, a App, token string) error {
 	return nil
 }
 
-// ConfirmDataCompliance tells Zoom that the data of a deauthorized user was
-// deleted, quoting the app_deauthorized payload as received (Zoom's Data
-// Compliance API, required of published apps).
-func (c *Client) ConfirmDataCompliance(ctx context.Context, a App, userID, accountID string, event json.RawMessage) error {
-	ac, err := c.app(a)
-	if err != nil {
-		return err
-	}
-	body, err := json.Marshal(map[string]any{
-		"client_id": ac.oauth.ClientID, "user_id": userID, "account_id": accountID,
-		"deauthorization_event_received": event, "compliance_completed": true,
-	})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ac.complianceURL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(url.QueryEscape(ac.oauth.ClientID), url.QueryEscape(ac.oauth.ClientSecret))
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("zoom: data compliance: %w", err)
-	}
-	defer drain(resp)
-	if resp.StatusCode/100 != 2 {
-		return readAPIError(resp)
-	}
-	return nil
-}
-
 // User is a Zoom user as GET /users/{id} returns it.
 type User struct {
 	ID        string `json:"id"`
@@ -278,6 +242,45 @@ type APIError struct {
 	Message    string
 	// RetryAfter is when Zoom allows the next try (429), zero if unknown.
 	RetryAfter time.Time
+	// RateLimitType is Zoom's X-RateLimit-Type on a 429: "QPS" or
+	// "Daily-limit" ("" when Zoom sent none, as on the per-user cap).
+	RateLimitType string
+}
+
+// DailyLimit reports whether a 429 is one of Zoom's daily limits (the
+// account's daily quota of a rate category, or the host's 100 meeting
+// creates and updates a day), which reset at 00:00 UTC. Zoom does not
+// always say so in a header: the per-user cap is known only by its message.
+func (e *APIError) DailyLimit() bool {
+	return e.HTTPStatus == http.StatusTooManyRequests &&
+		(strings.EqualFold(e.RateLimitType, "Daily-limit") || strings.Contains(strings.ToLower(e.Message), "daily rate limit"))
+}
+
+// NextUTCMidnight is when Zoom's daily limits reset after now.
+func NextUTCMidnight(now time.Time) time.Time {
+	y, m, d := now.UTC().Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+}
+
+// MissingScopes returns the scopes Zoom named in a missing-scope answer
+// (HTTP 400, code 4711 or 4700: "Invalid access token, does not contain
+// scopes:[a, b]."), any one of which would do; ok is false for any other
+// error.
+func (e *APIError) MissingScopes() (scopes []string, ok bool) {
+	if e.HTTPStatus != http.StatusBadRequest || (e.Code != CodeMissingScopes && e.Code != CodeMissingScopesOld) {
+		return nil, false
+	}
+	_, list, found := strings.Cut(e.Message, "[")
+	list, _, _ = strings.Cut(list, "]")
+	if !found {
+		return nil, true
+	}
+	for _, sc := range strings.Split(list, ",") {
+		if sc = strings.TrimSpace(sc); sc != "" && len(sc) <= 100 {
+			scopes = append(scopes, sc)
+		}
+	}
+	return scopes, true
 }
 
 func (e *APIError) Error() string {
@@ -289,6 +292,10 @@ const (
 	CodeInvalidAccessToken = 124
 	CodeUserNotFound       = 1001
 	CodeMeetingNotFound    = 3001
+	// CodeMissingScopes (HTTP 400, not 401) names the scopes a token lacks;
+	// Zoom's error table also lists 4700 for it.
+	CodeMissingScopes    = 4711
+	CodeMissingScopesOld = 4700
 )
 
 func readAPIError(resp *http.Response) error {
@@ -304,6 +311,7 @@ func readAPIError(resp *http.Response) error {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	e.RateLimitType = resp.Header.Get("X-RateLimit-Type")
 	return e
 }
 

@@ -133,18 +133,3 @@ func TestGrantDeadClassification(t *testing.T) {
 		}
 	}
 }
-
-func TestConfirmDataCompliance(t *testing.T) {
-	c, emu := setup(t)
-	event := []byte(`{"account_id":"a","user_id":"u","client_id":"user-app","user_data_retention":"false"}`)
-	if err := c.ConfirmDataCompliance(context.Background(), zoom.UserApp, "u", "a", event); err != nil {
-		t.Fatal(err)
-	}
-	if n := emu.Stats().ComplianceConfirmations; n != 1 {
-		t.Fatalf("Zoom recorded %d confirmations", n)
-	}
-	var ae *zoom.APIError
-	if err := c.ConfirmDataCompliance(context.Background(), zoom.UserApp, "u", "a", nil); !errors.As(err, &ae) || ae.HTTPStatus != 400 {
-		t.Fatalf("a confirmation without the event = %v", err)
-	}
-}

@@ -8,11 +8,18 @@
 // It reproduces Zoom's unfriendly behaviour on purpose: single-use rotating
 // refresh tokens, the newest authorization revoking older ones, HTTP 400 for
 // missing scopes, Zoom's error bodies and its refusal of non-admins on
-// admin-managed apps; for meetings, ids beyond 32 bits, 204 answers without
-// a body, 404 for a second delete, instant meetings when a scheduled one
-// lacks a start time, lists that leave instant meetings out, start URLs that
-// change on every read and the per-host daily cap on creates and updates
-// (HTTP 429 with an ISO-8601 Retry-After). A client that works against the
+// admin-managed apps, and scopes checked on every API (each app holds
+// exactly the scopes it is configured with; HTTP 400 4711 without them);
+// for meetings, ids beyond 32 bits, 204 answers without a body, 404 for a
+// second delete, instant meetings when a scheduled one lacks a start time,
+// lists that leave instant meetings out and cut agendas to 250 characters,
+// start URLs that change on every read, passcodes only as the host's
+// settings or the request say, the per-host daily cap on creates and
+// updates (HTTP 429 without Retry-After, as captured) and, when configured,
+// the account's Medium-category limits (per-second 429 without
+// Retry-After; daily 429 with X-RateLimit-Type: Daily-limit and an ISO-8601
+// Retry-After). With Config.StateFile it keeps its grants and meetings
+// across restarts. A client that works against the
 // emulator should therefore also work against Zoom. Where Zoom's behaviour is
 // undocumented (marked [U] in zoom-api.md) the emulator either has a Config
 // knob or makes a documented choice on the method or handler concerned.
@@ -67,6 +74,13 @@ type Client struct {
 	// RedirectURIs is the app's allow list, matched exactly. Empty allows
 	// any absolute http or https URL.
 	RedirectURIs []string
+	// Scopes are the scopes configured for the app, which every grant holds
+	// and every API checks (HTTP 400 4711 without them). nil means the
+	// granular scopes zoomconnect needs: user:read:user,
+	// meeting:read:list_meetings, meeting:read:meeting, meeting:write:meeting,
+	// meeting:update:meeting and meeting:delete:meeting, with ":admin" for
+	// admin-managed apps.
+	Scopes []string
 }
 
 // User is a Zoom user.
@@ -137,9 +151,18 @@ type Config struct {
 	// each host may receive per UTC day, from all apps together; Zoom's
 	// limit is 100 (the default). Negative disables the limit.
 	MeetingDailyLimit int
-	// MeetingPasscodeOptional models accounts that do not require a
-	// passcode: a meeting then gets a generated passcode only if the request
-	// asks for one with "default_password": true. By default, as on new Zoom
+	// MediumPerSecond and MediumPerDay, when positive, are the account's
+	// limits for Zoom's Medium rate category (creating and listing
+	// meetings), shared by every app on the account; Zoom's Free plan
+	// allows 2 a second and 2,000 a day (zoom-api.md §4.6). A request over
+	// the per-second limit gets Zoom's 429 without Retry-After; over the
+	// daily one, 429 with X-RateLimit-Type: Daily-limit and Retry-After at
+	// the next 00:00 UTC. Zero (the default) enforces neither.
+	MediumPerSecond, MediumPerDay int
+	// MeetingPasscodeOptional models hosts whose Zoom settings do not
+	// require a passcode: a meeting then has one only if the request sends
+	// "password" ("default_password": true applies the host's settings, so
+	// it adds none, as zoom-api.md §4.1 says). By default, as on new Zoom
 	// accounts, every meeting created without a password gets one.
 	MeetingPasscodeOptional bool
 	// WebhookURL is the app's event notification endpoint; empty (the
@@ -169,6 +192,11 @@ type Config struct {
 	// takes a redirect as a failed delivery; its Timeout still applies on
 	// top of WebhookTimeout. Default: a client of the emulator's own.
 	WebhookHTTPClient *http.Client
+	// StateFile, if set, keeps the grants (with their tokens) and meetings
+	// across restarts: they are loaded from it by New and written to it
+	// after every change. zoomconnect's dev mode keeps it in its data dir,
+	// so that stored connections still work after a restart.
+	StateFile string
 	// Logger receives one Debug record per request and per webhook attempt
 	// (never tokens, codes, secrets, signatures or query strings). Default:
 	// discard.
@@ -196,6 +224,7 @@ type Emulator struct {
 	meetings      map[int64]*Meeting
 	nextMeetingID int64
 	meetingQuota  map[string]quota // by host user id
+	accountRates  map[string]accountRate
 	pageTokens    map[string]pageCursor
 }
 
@@ -217,7 +246,8 @@ type Stats struct {
 	// Uninstall calls.
 	Revokes, Uninstalls int
 	// ComplianceConfirmations counts accepted POST /oauth/data/compliance
-	// calls (an app confirming it deleted a deauthorized user's data).
+	// calls to Zoom's deprecated Data Compliance API (which a current app
+	// does not make).
 	ComplianceConfirmations int
 	// AuthorizeApprovals counts issued codes, AuthorizeDenials clicks on
 	// Deny, AuthorizeRefusals non-admins refused on admin-managed apps.
@@ -231,6 +261,9 @@ type Stats struct {
 	// API requests (DeleteMeeting calls are not counted);
 	// MeetingsRateLimited counts those refused by the per-host daily limit.
 	MeetingCreates, MeetingUpdates, MeetingDeletes, MeetingsRateLimited int
+	// AccountRateLimited counts requests refused by MediumPerSecond or
+	// MediumPerDay.
+	AccountRateLimited int
 	// FaultResponses counts responses produced by injected faults.
 	FaultResponses int
 	// DroppedResponses counts requests processed under a
@@ -313,6 +346,7 @@ func New(cfg Config) (*Emulator, error) {
 		meetings:      make(map[int64]*Meeting),
 		nextMeetingID: firstMeetingID,
 		meetingQuota:  make(map[string]quota),
+		accountRates:  make(map[string]accountRate),
 		pageTokens:    make(map[string]pageCursor),
 	}
 	for _, c := range cfg.Clients {
@@ -327,6 +361,11 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	for _, u := range cfg.Users {
 		if err := e.AddUser(u); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.StateFile != "" {
+		if err := e.loadState(); err != nil {
 			return nil, err
 		}
 	}

@@ -19,8 +19,8 @@ const (
 )
 
 // deauthPayload is app_deauthorized's payload as Zoom's current spec
-// (rivet's AppDeauthorizedEvent) has it, event_ts inside, plus the older
-// user_data_retention, a string in real payloads.
+// (rivet's AppDeauthorizedEvent) has it, event_ts inside. Zoom has removed
+// the older user_data_retention field with its Data Compliance API.
 type deauthPayload struct {
 	AccountID           string `json:"account_id"`
 	UserID              string `json:"user_id"`
@@ -28,7 +28,6 @@ type deauthPayload struct {
 	DeauthorizationTime string `json:"deauthorization_time"`
 	ClientID            string `json:"client_id"`
 	EventTS             int64  `json:"event_ts"`
-	UserDataRetention   string `json:"user_data_retention"`
 }
 
 // userPayload is the payload of the user.* events.
@@ -78,7 +77,7 @@ func (e *Emulator) emitDeauthorized(g *grant, now time.Time) {
 	e.emit(EventAppDeauthorized, now, deauthPayload{
 		AccountID: g.accountID, UserID: g.userID, Signature: hex.EncodeToString(randomBytes(32)),
 		DeauthorizationTime: now.UTC().Format("2006-01-02T15:04:05.000Z"), ClientID: g.clientID,
-		EventTS: now.UnixMilli(), UserDataRetention: "false",
+		EventTS: now.UnixMilli(),
 	})
 }
 

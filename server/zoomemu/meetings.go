@@ -92,11 +92,6 @@ const (
 	firstMeetingID = 81234567890
 	// pageTokenTTL is how long Zoom honours a next_page_token.
 	pageTokenTTL = 15 * time.Minute
-	// Scopes that let a grant act for other users of its account.
-	scopeMeetingWriteAdmin  = "meeting:write:meeting:admin"
-	scopeMeetingReadAdmin   = "meeting:read:meeting:admin"
-	scopeMeetingUpdateAdmin = "meeting:update:meeting:admin"
-	scopeMeetingDeleteAdmin = "meeting:delete:meeting:admin"
 )
 
 func meetingNotFound(meetingID string) *apiError {
@@ -154,6 +149,8 @@ func (e *Emulator) meetingsHandler(f func(r *http.Request, g *grant, body []byte
 		var res apiResult
 		if g, aerr := e.apiGrant(r, now); aerr != nil {
 			res = failed(aerr)
+		} else if aerr := e.takeAccountRate(g.accountID, r, now); aerr != nil {
+			res = failed(aerr)
 		} else {
 			res = f(r, g, body, now)
 		}
@@ -173,7 +170,7 @@ func (e *Emulator) createMeeting(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) createMeetingLocked(r *http.Request, g *grant, body []byte, now time.Time) apiResult {
-	host, aerr := e.resolveUser(g, r.PathValue("userId"), scopeMeetingWriteAdmin)
+	host, aerr := e.resolveUser(g, r.PathValue("userId"), scopeCreateMeeting)
 	if aerr != nil {
 		return failed(aerr)
 	}
@@ -228,12 +225,13 @@ func (e *Emulator) createMeetingLocked(r *http.Request, g *grant, body []byte, n
 	switch {
 	case req.Password != nil && *req.Password != "":
 		pw = *req.Password
-	case !e.cfg.MeetingPasscodeOptional || (req.DefaultPassword != nil && *req.DefaultPassword):
+	case !e.cfg.MeetingPasscodeOptional:
 		pw = randomFrom(passcodeAlphabet, 6)
 	}
 	m.setPassword(pw)
 	e.meetings[m.ID] = m
 	e.stats.MeetingCreates++
+	e.saveState()
 	return apiResult{status: http.StatusCreated, header: quotaHeader, body: renderMeeting(m, now)}
 }
 
@@ -246,7 +244,7 @@ func (e *Emulator) createMeetingLocked(r *http.Request, g *grant, body []byte, n
 // not use (Zoom's answer for that case is undocumented).
 func (e *Emulator) getMeeting(w http.ResponseWriter, r *http.Request) {
 	e.meetingsHandler(func(r *http.Request, g *grant, _ []byte, now time.Time) apiResult {
-		m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeMeetingReadAdmin)
+		m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeReadMeeting)
 		if aerr != nil {
 			return failed(aerr)
 		}
@@ -266,7 +264,7 @@ func (e *Emulator) updateMeeting(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) updateMeetingLocked(r *http.Request, g *grant, body []byte, now time.Time) apiResult {
-	m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeMeetingUpdateAdmin)
+	m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeUpdateMeeting)
 	if aerr != nil {
 		return failed(aerr)
 	}
@@ -301,6 +299,7 @@ func (e *Emulator) updateMeetingLocked(r *http.Request, g *grant, body []byte, n
 	}
 	m.Settings = in.settings
 	e.stats.MeetingUpdates++
+	e.saveState()
 	return apiResult{status: http.StatusNoContent, header: quotaHeader}
 }
 
@@ -311,23 +310,28 @@ func (e *Emulator) updateMeetingLocked(r *http.Request, g *grant, body []byte, n
 // (whether Zoom sends it to the deleting app is undocumented; likely).
 func (e *Emulator) deleteMeeting(w http.ResponseWriter, r *http.Request) {
 	e.meetingsHandler(func(r *http.Request, g *grant, _ []byte, now time.Time) apiResult {
-		m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeMeetingDeleteAdmin)
+		m, aerr := e.accessibleMeeting(g, r.PathValue("meetingId"), scopeDeleteMeeting)
 		if aerr != nil {
 			return failed(aerr)
 		}
 		delete(e.meetings, m.ID)
 		e.emitMeetingDeleted(m, g.userID, now)
 		e.stats.MeetingDeletes++
+		e.saveState()
 		return apiResult{status: http.StatusNoContent}
 	})(w, r)
 }
 
 // accessibleMeeting finds the meeting the path names if g may act for its
-// host. Must be called with e.mu held.
-func (e *Emulator) accessibleMeeting(g *grant, raw, adminScope string) (*Meeting, *apiError) {
+// host. A grant without any scope of rule gets 400 4711 first, as at Zoom's
+// gateway. Must be called with e.mu held.
+func (e *Emulator) accessibleMeeting(g *grant, raw string, rule scopeRule) (*Meeting, *apiError) {
+	if !g.allows(rule, true) {
+		return nil, rule.missing(true)
+	}
 	id, err := strconv.ParseInt(raw, 10, 64)
 	m := e.meetings[id]
-	if err != nil || m == nil || (m.HostID != g.userID && (m.AccountID != g.accountID || !g.hasScope(adminScope))) {
+	if err != nil || m == nil || (m.HostID != g.userID && (m.AccountID != g.accountID || !g.allows(rule, false))) {
 		return nil, meetingNotFound(raw)
 	}
 	return m, nil
@@ -341,7 +345,8 @@ type quota struct {
 
 // takeMeetingQuota counts a create or update request against the host's
 // daily limit. It returns the X-RateLimit headers for the answer, or Zoom's
-// 429 once the limit is spent. Must be called with e.mu held.
+// 429 once the limit is spent (without Retry-After, as Zoom sends it). Must
+// be called with e.mu held.
 func (e *Emulator) takeMeetingQuota(hostID string, now time.Time) (http.Header, *apiError) {
 	limit := e.cfg.MeetingDailyLimit
 	if limit < 0 {
@@ -357,10 +362,10 @@ func (e *Emulator) takeMeetingQuota(hostID string, now time.Time) (http.Header, 
 	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	if q.n >= limit {
 		e.stats.MeetingsRateLimited++
+		// As captured from Zoom: neither Retry-After nor X-RateLimit-Type;
+		// the message alone says the cap resets at 00:00 UTC.
 		h.Set("X-RateLimit-Category", "Light")
-		h.Set("X-RateLimit-Type", "Daily-limit")
 		h.Set("X-RateLimit-Remaining", "0")
-		h.Set("Retry-After", day.AddDate(0, 0, 1).Format(time.RFC3339))
 		return nil, &apiError{status: http.StatusTooManyRequests, header: h, Code: http.StatusTooManyRequests,
 			Message: fmt.Sprintf("You have exceeded the daily rate limit (%d) of Meeting Create/Update API requests "+
 				"permitted for this particular user. You may resume these requests at GMT 00:00:00.", limit)}
@@ -395,9 +400,11 @@ type meetingInput struct {
 }
 
 const (
-	maxTopic    = 200
-	maxAgenda   = 2000
-	maxPasscode = 10
+	maxTopic  = 200
+	maxAgenda = 2000
+	// listedAgenda is how much of an agenda the meeting list shows.
+	listedAgenda = 250
+	maxPasscode  = 10
 	// passcodeChars are the characters Zoom allows in a passcode.
 	passcodeChars    = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@-_*"
 	passcodeAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -680,15 +687,15 @@ func isUpcoming(m *Meeting, now time.Time) bool {
 // "scheduled"), page_size (default 30; values above 300 are cut to 300 and
 // values below 1 mean the default) and next_page_token (valid for 15
 // minutes, for the same user and type). userId is resolved as for create.
-// The apps' meeting:read:meeting[:admin] scopes stand in for Zoom's
-// list-specific ones. An unknown type or a non-numeric page_size is 400 300
+// It needs meeting:read:list_meetings[:admin] (or classic meeting:read[:admin]),
+// and shows each agenda cut to 250 characters, as Zoom does. An unknown type or a non-numeric page_size is 400 300
 // "Validation Failed." (Zoom's exact answers are undocumented).
 func (e *Emulator) listMeetings(w http.ResponseWriter, r *http.Request) {
 	e.meetingsHandler(e.listMeetingsLocked)(w, r)
 }
 
 func (e *Emulator) listMeetingsLocked(r *http.Request, g *grant, _ []byte, now time.Time) apiResult {
-	host, aerr := e.resolveUser(g, r.PathValue("userId"), scopeMeetingReadAdmin)
+	host, aerr := e.resolveUser(g, r.PathValue("userId"), scopeListMeetings)
 	if aerr != nil {
 		return failed(aerr)
 	}
@@ -745,7 +752,7 @@ func (e *Emulator) listMeetingsLocked(r *http.Request, g *grant, _ []byte, now t
 	for _, m := range page {
 		resp.Meetings = append(resp.Meetings, apiMeetingSummary{UUID: m.UUID, ID: m.ID, HostID: m.HostID,
 			Topic: m.Topic, Type: m.Type, StartTime: zoomTime(m.StartTime), Duration: m.Duration,
-			Timezone: m.Timezone, Agenda: m.Agenda, CreatedAt: zoomTime(m.CreatedAt), JoinURL: m.JoinURL})
+			Timezone: m.Timezone, Agenda: truncateRunes(m.Agenda, listedAgenda), CreatedAt: zoomTime(m.CreatedAt), JoinURL: m.JoinURL})
 	}
 	return apiResult{status: http.StatusOK, body: resp}
 }
@@ -787,8 +794,21 @@ func (e *Emulator) DeleteMeeting(id int64) error {
 		return fmt.Errorf("zoomemu: no meeting %d", id)
 	}
 	delete(e.meetings, id)
+	e.saveState()
 	e.emitMeetingDeleted(m, m.HostID, e.cfg.Now())
 	return nil
+}
+
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
 }
 
 func randomBytes(n int) []byte {

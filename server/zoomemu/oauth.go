@@ -13,18 +13,53 @@ import (
 	"time"
 )
 
-// Scopes granted to the two kinds of app (the granular scopes the service
-// uses; Zoom fixes scopes in the app configuration, not per request).
+// The scopes an app gets unless Client.Scopes says otherwise: the granular
+// scopes zoomconnect needs (Zoom fixes scopes in the app configuration, not
+// per request).
 const (
-	adminScopes = "user:read:user:admin meeting:write:meeting:admin meeting:read:meeting:admin meeting:update:meeting:admin meeting:delete:meeting:admin"
-	userScopes  = "user:read:user meeting:write:meeting meeting:read:meeting meeting:update:meeting meeting:delete:meeting"
+	adminScopes = "user:read:user:admin meeting:read:list_meetings:admin meeting:read:meeting:admin meeting:write:meeting:admin meeting:update:meeting:admin meeting:delete:meeting:admin"
+	userScopes  = "user:read:user meeting:read:list_meetings meeting:read:meeting meeting:write:meeting meeting:update:meeting meeting:delete:meeting"
 )
 
+// scopesFor is what a grant of c holds: exactly c's configured scopes.
 func scopesFor(c Client) string {
-	if c.AdminManaged {
+	switch {
+	case c.Scopes != nil:
+		return strings.Join(c.Scopes, " ")
+	case c.AdminManaged:
 		return adminScopes
 	}
 	return userScopes
+}
+
+// scopeRule is the scopes one API accepts (zoom-api.md §2): the granular
+// scope for the token's own user and the ":admin" one, which also reaches
+// the other users of the account, with their classic equivalents.
+type scopeRule struct{ own, admin, classicOwn, classicAdmin string }
+
+var (
+	scopeReadUser      = scopeRule{"user:read:user", "user:read:user:admin", "user:read", "user:read:admin"}
+	scopeListMeetings  = scopeRule{"meeting:read:list_meetings", "meeting:read:list_meetings:admin", "meeting:read", "meeting:read:admin"}
+	scopeReadMeeting   = scopeRule{"meeting:read:meeting", "meeting:read:meeting:admin", "meeting:read", "meeting:read:admin"}
+	scopeCreateMeeting = scopeRule{"meeting:write:meeting", "meeting:write:meeting:admin", "meeting:write", "meeting:write:admin"}
+	scopeUpdateMeeting = scopeRule{"meeting:update:meeting", "meeting:update:meeting:admin", "meeting:write", "meeting:write:admin"}
+	scopeDeleteMeeting = scopeRule{"meeting:delete:meeting", "meeting:delete:meeting:admin", "meeting:write", "meeting:write:admin"}
+)
+
+// allows reports whether g holds a scope of r for its own user (self) or
+// for any user of its account.
+func (g *grant) allows(r scopeRule, self bool) bool {
+	return g.hasScope(r.admin) || g.hasScope(r.classicAdmin) || (self && (g.hasScope(r.own) || g.hasScope(r.classicOwn)))
+}
+
+// missing is Zoom's answer to a token without r's scopes (HTTP 400 4711,
+// listing the granular scopes that would do: only the ":admin" one for
+// another user).
+func (r scopeRule) missing(self bool) *apiError {
+	if !self {
+		return missingScope(r.admin)
+	}
+	return missingScope(r.admin + ", " + r.own)
 }
 
 // nonAdminMessage is Zoom's text for a non-admin installing an
@@ -273,9 +308,11 @@ func formUnescape(s string) string {
 }
 
 // compliance is POST /oauth/data/compliance, Zoom's legacy Data Compliance
-// API: after app_deauthorized an app confirms that it deleted the user's
-// data. Client auth as for revoke; the JSON body must name the same client
-// and say compliance_completed. Zoom's answer body is undocumented: {}.
+// API, which Zoom has deprecated (zoom-api.md §5.4): apps must no longer
+// call it. It still answers as it did (client auth as for revoke; the JSON
+// body must name the same client and say compliance_completed; answer {})
+// and is counted in Stats.ComplianceConfirmations, so that tests can check
+// that nobody calls it.
 func (e *Emulator) compliance(w http.ResponseWriter, r *http.Request) {
 	req, oerr := e.parseTokenRequest(w, r)
 	if oerr != nil {
@@ -426,6 +463,7 @@ func (e *Emulator) rotate(g *grant, now time.Time) tokenResponse {
 	g.access[access] = now.Add(e.cfg.AccessTokenTTL)
 	e.tokens[access] = g
 	e.tokens[g.refresh] = g
+	e.saveState()
 	return tokenResponse{AccessToken: access, TokenType: "bearer", RefreshToken: g.refresh,
 		ExpiresIn: int64(e.cfg.AccessTokenTTL / time.Second), Scope: g.scope, APIURL: e.cfg.APIURL}
 }
@@ -440,6 +478,7 @@ func (e *Emulator) dropGrant(g *grant) {
 	if e.grants[key] == g {
 		delete(e.grants, key)
 	}
+	e.saveState()
 }
 
 // revoke is POST /oauth/revoke. Either token of a grant (access or refresh)

@@ -89,7 +89,7 @@ func (e *Emulator) lookupUser(r *http.Request, userID string) (*apiUser, *apiErr
 	if aerr != nil {
 		return nil, aerr
 	}
-	u, aerr := e.resolveUser(g, userID, "user:read:user:admin")
+	u, aerr := e.resolveUser(g, userID, scopeReadUser)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -97,11 +97,11 @@ func (e *Emulator) lookupUser(r *http.Request, userID string) (*apiUser, *apiErr
 }
 
 // resolveUser finds the user that the path's userId ("me", a user id or an
-// email address) names for grant g. Only a grant holding adminScope may name
-// anyone but its own user (else 400 4711, checked first as at Zoom's
-// gateway); users of other accounts are reported like unknown ones (404
-// 1001). Must be called with e.mu held.
-func (e *Emulator) resolveUser(g *grant, userID, adminScope string) (userRecord, *apiError) {
+// email address) names for grant g, which must hold a scope of rule: one
+// for its own user, or the ":admin" one for anyone else (else 400 4711,
+// checked first as at Zoom's gateway); users of other accounts are reported
+// like unknown ones (404 1001). Must be called with e.mu held.
+func (e *Emulator) resolveUser(g *grant, userID string, rule scopeRule) (userRecord, *apiError) {
 	var (
 		u  userRecord
 		ok bool
@@ -115,8 +115,8 @@ func (e *Emulator) resolveUser(g *grant, userID, adminScope string) (userRecord,
 		u, ok = e.users[userID]
 	}
 	self := userID == "me" || (ok && u.ID == g.userID)
-	if !self && !g.hasScope(adminScope) {
-		return userRecord{}, missingScope(adminScope)
+	if !g.allows(rule, self) {
+		return userRecord{}, rule.missing(self)
 	}
 	if !ok || u.AccountID != g.accountID {
 		return userRecord{}, userNotFound(userID)

@@ -588,15 +588,15 @@ func TestAppDeauthorizedEvent(t *testing.T) {
 		p["signature"] = "SIG"
 		wantJSON, _ := json.Marshal(map[string]any{"account_id": DevAccountID, "user_id": c.user, "signature": "SIG",
 			"deauthorization_time": c.at.UTC().Format("2006-01-02T15:04:05.000Z"), "client_id": c.client,
-			"event_ts": c.at.UnixMilli(), "user_data_retention": "false"})
+			"event_ts": c.at.UnixMilli()})
 		var w map[string]any
 		_ = json.Unmarshal(wantJSON, &w)
 		if !reflect.DeepEqual(p, w) {
 			t.Errorf("payload %v\nwant %v", p, w)
 		}
 	}
-	if !strings.Contains(string(ds[0].Body), `"user_data_retention":"false"`) {
-		t.Errorf("user_data_retention is not the string: %s", ds[0].Body)
+	if strings.Contains(string(ds[0].Body), "user_data_retention") {
+		t.Errorf("Zoom removed user_data_retention, yet it is sent: %s", ds[0].Body)
 	}
 }
 

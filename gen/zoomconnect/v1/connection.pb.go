@@ -380,6 +380,9 @@ const (
 	ActivityKind_ACTIVITY_KIND_SETTINGS_CHANGED ActivityKind = 9
 	// A member's personal connection needs reconnecting.
 	ActivityKind_ACTIVITY_KIND_PERSONAL_NEEDS_RECONNECT ActivityKind = 10
+	// A Zoom app's grant lacks a scope a call needed (details: zoom_app,
+	// missing_scope); recorded once a day per connection and scope.
+	ActivityKind_ACTIVITY_KIND_ZOOM_SCOPE_MISSING ActivityKind = 11
 )
 
 // Enum value maps for ActivityKind.
@@ -396,6 +399,7 @@ var (
 		8:  "ACTIVITY_KIND_USER_REATTACHED",
 		9:  "ACTIVITY_KIND_SETTINGS_CHANGED",
 		10: "ACTIVITY_KIND_PERSONAL_NEEDS_RECONNECT",
+		11: "ACTIVITY_KIND_ZOOM_SCOPE_MISSING",
 	}
 	ActivityKind_value = map[string]int32{
 		"ACTIVITY_KIND_UNSPECIFIED":              0,
@@ -409,6 +413,7 @@ var (
 		"ACTIVITY_KIND_USER_REATTACHED":          8,
 		"ACTIVITY_KIND_SETTINGS_CHANGED":         9,
 		"ACTIVITY_KIND_PERSONAL_NEEDS_RECONNECT": 10,
+		"ACTIVITY_KIND_ZOOM_SCOPE_MISSING":       11,
 	}
 )
 
@@ -1244,7 +1249,9 @@ func (x *StartPersonalConnectionRequest) GetUserId() string {
 // Response of ConnectionService.StartPersonalConnection.
 type StartPersonalConnectionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Where to send the member's browser to sign in to Zoom.
+	// Where to send the member's browser to sign in to Zoom: a zoomconnect
+	// URL that binds the attempt to the browser opening it (a short-lived
+	// cookie) and redirects to Zoom; only that browser can complete it.
 	AuthorizeUrl string `protobuf:"bytes,1,opt,name=authorize_url,json=authorizeUrl,proto3" json:"authorize_url,omitempty"`
 	// When the authorization attempt expires.
 	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
@@ -3751,7 +3758,7 @@ const file_zoomconnect_v1_connection_proto_rawDesc = "" +
 	"\x1fCONNECTED_USER_STATUS_CONNECTED\x10\x01\x12'\n" +
 	"#CONNECTED_USER_STATUS_NOT_CONNECTED\x10\x02\x12)\n" +
 	"%CONNECTED_USER_STATUS_NEEDS_RECONNECT\x10\x03\x12-\n" +
-	")CONNECTED_USER_STATUS_NOT_IN_ZOOM_ACCOUNT\x10\x04*\xa6\x03\n" +
+	")CONNECTED_USER_STATUS_NOT_IN_ZOOM_ACCOUNT\x10\x04*\xcc\x03\n" +
 	"\fActivityKind\x12\x1d\n" +
 	"\x19ACTIVITY_KIND_UNSPECIFIED\x10\x00\x12(\n" +
 	"$ACTIVITY_KIND_ORG_CONNECTION_STARTED\x10\x01\x12\x1f\n" +
@@ -3764,7 +3771,8 @@ const file_zoomconnect_v1_connection_proto_rawDesc = "" +
 	"\x1dACTIVITY_KIND_USER_REATTACHED\x10\b\x12\"\n" +
 	"\x1eACTIVITY_KIND_SETTINGS_CHANGED\x10\t\x12*\n" +
 	"&ACTIVITY_KIND_PERSONAL_NEEDS_RECONNECT\x10\n" +
-	"*\xaa\x02\n" +
+	"\x12$\n" +
+	" ACTIVITY_KIND_ZOOM_SCOPE_MISSING\x10\v*\xaa\x02\n" +
 	"\x13ConnectionEventType\x12%\n" +
 	"!CONNECTION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fCONNECTION_EVENT_TYPE_CONNECTED\x10\x01\x12&\n" +

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"sync"
@@ -20,9 +21,11 @@ type Page struct {
 	Status   int
 	Location string
 	Body     string
+	Header   http.Header
 }
 
-// Browser is a no-redirect HTTP client bound to a test.
+// Browser is a no-redirect HTTP client bound to a test, with its own
+// cookies (as one person's browser has).
 type Browser struct {
 	t      testing.TB
 	client *http.Client
@@ -30,8 +33,13 @@ type Browser struct {
 
 // NewBrowser returns a Browser for t.
 func NewBrowser(t testing.TB) *Browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &Browser{t: t, client: &http.Client{
 		Timeout:       10 * time.Second,
+		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
@@ -53,7 +61,7 @@ func read(t testing.TB, resp *http.Response) Page {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(body)}
+	return Page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(body), Header: resp.Header}
 }
 
 // SignInAtZoom plays the person on the emulator's consent page at authorize:
