@@ -151,7 +151,7 @@ func rosterFilter(status zcv1.ConnectedUserStatus, typ zcv1.ConnectionSource) (c
 			}
 		}
 		if !found {
-			return f, errs.InvalidArgument("status", "INVALID_FILTER", "status %d is not a roster status", status)
+			return f, errs.InvalidArgument("status", ReasonInvalidFilter, "status %d is not a roster status", status)
 		}
 	}
 	if typ != zcv1.ConnectionSource_CONNECTION_SOURCE_UNSPECIFIED {
@@ -162,7 +162,7 @@ func rosterFilter(status zcv1.ConnectedUserStatus, typ zcv1.ConnectionSource) (c
 			}
 		}
 		if !found {
-			return f, errs.InvalidArgument("type", "INVALID_FILTER", "type %d is not a connection type", typ)
+			return f, errs.InvalidArgument("type", ReasonInvalidFilter, "type %d is not a connection type", typ)
 		}
 	}
 	return f, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/app"
 	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
@@ -454,13 +455,13 @@ func assertNoSecretsInJSON(t testing.TB, raw []byte) {
 
 func transports(h *harness) []transport { return []transport{grpcTransport{h}, restTransport{h}} }
 
-func wantCode(t testing.TB, err error, code codes.Code, reason string) {
+func wantCode(t testing.TB, err error, code codes.Code, reason errs.Reason) {
 	t.Helper()
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		t.Fatalf("got %v, want %s/%s", err, code, reason)
 	}
-	if ae.code != code || (reason != "" && ae.reason != reason) {
+	if ae.code != code || (reason != 0 && ae.reason != errs.ReasonName(reason)) {
 		t.Fatalf("got %s/%s (%q), want %s/%s", ae.code, ae.reason, ae.msg, code, reason)
 	}
 	if ae.msg == "" {

@@ -84,7 +84,7 @@ func TestStoreOutage(t *testing.T) {
 	for _, tr := range transports(h) {
 		o := newOrg(h, t, tr, "outage")
 		_, err := o.get(t, o.mem)
-		wantCode(t, err, codes.Unavailable, "STORE_UNAVAILABLE")
+		wantCode(t, err, codes.Unavailable, zcv1.ErrorReason_ERROR_REASON_STORE_UNAVAILABLE)
 		if ae := err.(*apiError); strings.Contains(ae.msg, "127.0.0.1") || strings.Contains(ae.msg, "dial") {
 			t.Fatalf("the store's error leaked to the caller: %q", ae.msg)
 		}

@@ -46,7 +46,7 @@ func TestVerifyClaimRules(t *testing.T) {
 		name   string
 		claims Claims
 		cfg    func(*VerifierConfig)
-		reason string // "" means valid
+		reason errs.Reason // 0 means valid
 	}{
 		{name: "member", claims: memberClaims()},
 		{name: "owner", claims: with(func(c *Claims) { c.OrgRole = RoleOwner })},
@@ -105,7 +105,7 @@ func TestVerifyClaimRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := newHSVerifier(t, tc.cfg)
 			p, err := v.Verify(context.Background(), mint(t, tc.claims))
-			if tc.reason != "" {
+			if tc.reason != 0 {
 				wantReason(t, err, errs.KindUnauthenticated, tc.reason)
 				return
 			}
@@ -140,12 +140,12 @@ func TestVerifyPayloadShapes(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		payload any
-		reason  string
+		reason  errs.Reason
 		scopes  []string
 	}{
-		{"scope string", with("scope", "a  b c"), "", []string{"a", "b", "c"}},
-		{"scope array", with("scope", []string{"a", "b"}), "", []string{"a", "b"}},
-		{"internal via array", map[string]any{"scope": []string{InternalScope}, "exp": epoch.Add(time.Hour).Unix()}, "", []string{InternalScope}},
+		{"scope string", with("scope", "a  b c"), 0, []string{"a", "b", "c"}},
+		{"scope array", with("scope", []string{"a", "b"}), 0, []string{"a", "b"}},
+		{"internal via array", map[string]any{"scope": []string{InternalScope}, "exp": epoch.Add(time.Hour).Unix()}, 0, []string{InternalScope}},
 		{"scope number", with("scope", 7), ReasonTokenMalformed, nil},
 		{"scope array of numbers", with("scope", []int{1}), ReasonTokenMalformed, nil},
 		{"exp string", with("exp", "tomorrow"), ReasonTokenMalformed, nil},
@@ -154,7 +154,7 @@ func TestVerifyPayloadShapes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := v.Verify(context.Background(), sign(t, jose.HS256, testSecret, "", tc.payload))
-			if tc.reason != "" {
+			if tc.reason != 0 {
 				wantReason(t, err, errs.KindUnauthenticated, tc.reason)
 				return
 			}
@@ -177,7 +177,8 @@ func TestVerifyRejectsBadTokens(t *testing.T) {
 	claims := memberClaims()
 
 	for _, tc := range []struct {
-		name, token, reason string
+		name, token string
+		reason      errs.Reason
 	}{
 		{"empty", "", ReasonTokenMissing},
 		{"garbage", "not a token", ReasonTokenMalformed},

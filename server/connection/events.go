@@ -185,7 +185,7 @@ var eventID = regexp.MustCompile(`^[0-9]{1,20}(-[0-9]{1,20})?$`)
 // only) to send, filtered to orgID when set, until ctx ends.
 func (s *Service) WatchEvents(ctx context.Context, after, orgID string, send func(id string, ev *zcv1.ConnectionEvent) error) error {
 	if after != "" && !eventID.MatchString(after) {
-		return errs.InvalidArgument("after_event_id", "INVALID_EVENT_ID", "after_event_id %q is not an event id this service issued", after)
+		return errs.InvalidArgument("after_event_id", ReasonInvalidEventID, "after_event_id %q is not an event id this service issued", after)
 	}
 	if after == "" {
 		// A fixed cursor from the start: "" on every read would skip

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"google.golang.org/grpc/codes"
 )
 
 // OAuthPages handles /oauth/zoom/install/{link} and /oauth/zoom/callback.
@@ -62,46 +63,21 @@ func (h *OAuthPages) callback(w http.ResponseWriter, r *http.Request) {
 	render(w, http.StatusOK, page{Title: "Zoom is connected", Lines: append(lines, "You can close this window."), OK: true})
 }
 
-// fail renders the page for a failed step. Messages of *errs.Error are
-// written for people; anything else is logged and shown as a generic fault.
+// fail renders the page for a failed step, with the status and reason the
+// one error classification (errs) gives err on every path. Messages of
+// *errs.Error are written for people; anything else is logged and shown as
+// a generic fault.
 func (h *OAuthPages) fail(w http.ResponseWriter, r *http.Request, title string, err error) {
-	e := errs.As(err)
-	if e == nil || e.Kind == errs.KindInternal || e.Kind == errs.KindUnavailable {
+	st, hidden := errs.ToStatus(err)
+	if hidden {
 		// r.Pattern, not the path: the path of an install link is a secret.
 		h.Logger.ErrorContext(r.Context(), "OAuth page failed", "route", r.Pattern, "error", err)
 	}
-	if e == nil {
-		if errs.IsContextError(err) {
-			e = errs.New(errs.KindUnavailable, "TIMEOUT", "This took too long. Please try again.")
-		} else {
-			e = errs.New(errs.KindInternal, "INTERNAL", "Something went wrong on our side. Please try again in a moment.")
-		}
+	msg := st.Message()
+	if st.Code() == codes.Internal {
+		msg = "Something went wrong on our side. Please try again in a moment."
 	}
-	render(w, httpStatus(e), page{Title: title, Lines: []string{e.Message}, Reason: e.Reason})
-}
-
-// httpStatus picks the page's status: 410 for links that worked once but no
-// longer do, otherwise the usual HTTP meaning of the error's kind.
-func httpStatus(e *errs.Error) int {
-	switch e.Reason {
-	case connection.ReasonInstallLinkExpired, connection.ReasonInstallLinkReplaced:
-		return http.StatusGone
-	case connection.ReasonZoomCodeExchangeFailed:
-		return http.StatusBadGateway
-	}
-	switch e.Kind {
-	case errs.KindInvalidArgument:
-		return http.StatusBadRequest
-	case errs.KindNotFound:
-		return http.StatusNotFound
-	case errs.KindPermissionDenied:
-		return http.StatusForbidden
-	case errs.KindFailedPrecondition:
-		return http.StatusConflict
-	case errs.KindUnavailable, errs.KindDeadlineExceeded:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+	render(w, errs.HTTPStatus(st), page{Title: title, Lines: []string{msg}, Reason: errs.ReasonName(errs.ReasonOf(st))})
 }
 
 type page struct {
