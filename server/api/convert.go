@@ -189,3 +189,12 @@ func activityProto(e store.ActivityEntry) *zcv1.ActivityEntry {
 	return &zcv1.ActivityEntry{Id: e.ID, Time: timestampOrNil(e.Time), Kind: activityKindProto[e.Kind],
 		Actor: e.Actor, UserId: e.UserID, Details: e.Details}
 }
+
+// orgMembersProto lists members as the API shows them.
+func orgMembersProto(ms []store.Member) []*zcv1.OrgMember {
+	out := make([]*zcv1.OrgMember, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, &zcv1.OrgMember{UserId: m.UserID, Email: m.Email, Name: m.Name})
+	}
+	return out
+}

@@ -12,14 +12,15 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/api"
 	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/connection"
+	"github.com/zoomconnect/zoomconnect/server/gateway"
 	"github.com/zoomconnect/zoomconnect/server/meeting"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
@@ -59,6 +60,8 @@ type App struct {
 	// change subscription).
 	stopBackground context.CancelFunc
 	conns          *connection.Service
+	// storeUp is the store's health as the health watch last saw it.
+	storeUp atomic.Bool
 	// webhookQueued wakes this process's webhook worker.
 	webhookQueued chan struct{}
 	// Emulator is the built-in Zoom emulator in dev mode, nil otherwise.
@@ -146,7 +149,11 @@ func (a *App) verifier(ctx context.Context) (*auth.Verifier, error) {
 		a.warnGenerated("ZOOMCONNECT_AUTH_HS256_SECRET", "caller-token secret", created)
 		secret = s
 	}
-	return auth.NewVerifier(ctx, auth.VerifierConfig{HS256Secret: secret, JWKSURL: a.cfg.AuthJWKSURL, Logger: a.log})
+	issuer, audience := a.cfg.AuthClaims()
+	return auth.NewVerifier(ctx, auth.VerifierConfig{
+		HS256Secret: secret, JWKSURL: a.cfg.AuthJWKSURL, Logger: a.log,
+		Issuer: issuer, Audience: audience, MaxUserTokenLifetime: a.cfg.AuthMaxTokenLifetime,
+	})
 }
 
 // warnGenerated says where a generated secret lives; outside dev mode it says
@@ -262,14 +269,12 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 		return fmt.Errorf("gateway client: %w", err)
 	}
 	a.gatewayCC = cc
-	gw := runtime.NewServeMux()
-	if err := zcv1.RegisterConnectionServiceHandler(ctx, gw, cc); err != nil {
-		return err
-	}
-	if err := zcv1.RegisterMeetingServiceHandler(ctx, gw, cc); err != nil {
+	gw, err := gateway.New(ctx, cc)
+	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("/", web.NotFound)
 	mux.Handle("/v1/", gw)
 	a.webhookQueued = make(chan struct{}, 1)
 	mux.Handle(webhook.Path, &webhook.Handler{
@@ -282,7 +287,7 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 		},
 	})
 	(&web.OAuthPages{Connections: conns, Logger: a.log}).Register(mux)
-	web.Probes{Ready: a.store.Ping}.Register(mux)
+	web.Probes{Ready: a.storeReady}.Register(mux)
 	if a.Emulator != nil {
 		mux.Handle(EmulatorPrefix+"/", http.StripPrefix(EmulatorPrefix, a.Emulator.Handler()))
 	}
@@ -371,6 +376,7 @@ func (a *App) watchStoreHealth(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		a.storeUp.Store(status == healthpb.HealthCheckResponse_SERVING)
 		a.health.SetServingStatus("", status)
 		for _, svc := range []string{zcv1.ConnectionService_ServiceDesc.ServiceName, zcv1.MeetingService_ServiceDesc.ServiceName} {
 			a.health.SetServingStatus(svc, status)
@@ -381,6 +387,16 @@ func (a *App) watchStoreHealth(ctx context.Context) {
 		case <-time.After(every):
 		}
 	}
+}
+
+// storeReady answers /readyz from the health watch's last ping, as the gRPC
+// health check does: a hung store must not hang the probe (a load balancer
+// waits for it).
+func (a *App) storeReady(context.Context) error {
+	if !a.storeUp.Load() {
+		return errors.New("the store did not answer the last health ping")
+	}
+	return nil
 }
 
 func (a *App) shutdown() {

@@ -79,6 +79,9 @@ type harness struct {
 	done    chan error
 	conn    *grpc.ClientConn
 	browser *webtest.Browser
+	// logs holds the service's whole log, debug level included, for tests
+	// of what is (and is not) logged; the test log shows info and above.
+	logs webtest.LogBuffer
 }
 
 // option adjusts the service's or the Zoom emulator's configuration.
@@ -157,7 +160,10 @@ func (h *harness) replica(t testing.TB) *harness {
 
 func (h *harness) start() {
 	h.t.Helper()
-	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(slog.NewMultiHandler(
+		slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}),
+		slog.NewTextHandler(&h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}),
+	))
 	var err error
 	for range 50 { // the previous instance's ports may linger briefly
 		h.app, err = app.New(context.Background(), h.cfg, logger)

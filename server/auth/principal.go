@@ -20,6 +20,12 @@ const (
 	ReasonTokenExpired     = zcv1.ErrorReason_ERROR_REASON_TOKEN_EXPIRED
 	ReasonTokenNotYetValid = zcv1.ErrorReason_ERROR_REASON_TOKEN_NOT_YET_VALID
 	ReasonTokenInvalid     = zcv1.ErrorReason_ERROR_REASON_TOKEN_INVALID
+	// ReasonTokenIssuerMismatch and ReasonTokenAudienceMismatch: a valid
+	// token of the identity provider, for another issuer or service.
+	ReasonTokenIssuerMismatch   = zcv1.ErrorReason_ERROR_REASON_TOKEN_ISSUER_MISMATCH
+	ReasonTokenAudienceMismatch = zcv1.ErrorReason_ERROR_REASON_TOKEN_AUDIENCE_MISMATCH
+	// ReasonTokenLifetimeTooLong: a person token lives longer than allowed.
+	ReasonTokenLifetimeTooLong = zcv1.ErrorReason_ERROR_REASON_TOKEN_LIFETIME_TOO_LONG
 	// ReasonAuthUnavailable: the signing keys cannot be fetched and none are
 	// cached (UNAVAILABLE, not the caller's fault).
 	ReasonAuthUnavailable = zcv1.ErrorReason_ERROR_REASON_AUTH_UNAVAILABLE

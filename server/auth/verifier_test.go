@@ -92,15 +92,24 @@ func TestVerifyClaimRules(t *testing.T) {
 			})},
 		{name: "issuer matches", cfg: func(cfg *VerifierConfig) { cfg.Issuer = "https://idp" },
 			claims: with(func(c *Claims) { c.Issuer = "https://idp" })},
-		{name: "issuer differs", reason: ReasonTokenInvalid, cfg: func(cfg *VerifierConfig) { cfg.Issuer = "https://idp" },
+		{name: "issuer differs", reason: ReasonTokenIssuerMismatch, cfg: func(cfg *VerifierConfig) { cfg.Issuer = "https://idp" },
 			claims: with(func(c *Claims) { c.Issuer = "https://evil" })},
-		{name: "issuer missing", reason: ReasonTokenInvalid, cfg: func(cfg *VerifierConfig) { cfg.Issuer = "https://idp" },
+		{name: "issuer missing", reason: ReasonTokenIssuerMismatch, cfg: func(cfg *VerifierConfig) { cfg.Issuer = "https://idp" },
 			claims: memberClaims()},
 		{name: "audience among several", cfg: func(cfg *VerifierConfig) { cfg.Audience = "zoomconnect" },
 			claims: with(func(c *Claims) { c.Audience = []string{"other", "zoomconnect"} })},
-		{name: "audience differs", reason: ReasonTokenInvalid, cfg: func(cfg *VerifierConfig) { cfg.Audience = "zoomconnect" },
+		{name: "audience differs", reason: ReasonTokenAudienceMismatch, cfg: func(cfg *VerifierConfig) { cfg.Audience = "zoomconnect" },
 			claims: with(func(c *Claims) { c.Audience = []string{"other"} })},
 		{name: "audience unchecked when unset", claims: with(func(c *Claims) { c.Audience = []string{"anything"} })},
+		{name: "lifetime at the maximum", cfg: func(cfg *VerifierConfig) { cfg.MaxUserTokenLifetime = time.Hour },
+			claims: memberClaims()},
+		{name: "lifetime over the maximum", reason: ReasonTokenLifetimeTooLong, cfg: func(cfg *VerifierConfig) { cfg.MaxUserTokenLifetime = time.Hour },
+			claims: with(func(c *Claims) { c.Expiry = date(epoch.Add(time.Hour + time.Second)) })},
+		{name: "internal tokens are exempt from the maximum", cfg: func(cfg *VerifierConfig) { cfg.MaxUserTokenLifetime = time.Hour },
+			claims: with(func(c *Claims) {
+				*c = internalClaims()
+				c.Expiry = date(epoch.Add(365 * 24 * time.Hour))
+			})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := newHSVerifier(t, tc.cfg)
@@ -120,6 +129,15 @@ func TestVerifyClaimRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVerifyLifetimeNeedsIssueTime: with a maximum lifetime, a person token
+// without iat has no known lifetime and is refused.
+func TestVerifyLifetimeNeedsIssueTime(t *testing.T) {
+	v := newHSVerifier(t, func(cfg *VerifierConfig) { cfg.MaxUserTokenLifetime = time.Hour })
+	payload := map[string]any{"sub": "u", "org_id": "o", "org_role": "admin", "exp": epoch.Add(time.Minute).Unix()}
+	_, err := v.Verify(context.Background(), sign(t, jose.HS256, testSecret, "", payload))
+	wantReason(t, err, errs.KindUnauthenticated, ReasonTokenLifetimeTooLong)
 }
 
 func TestVerifyPayloadShapes(t *testing.T) {

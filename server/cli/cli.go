@@ -108,6 +108,14 @@ func devToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	c := auth.Claims{Subject: *sub, OrgID: *org, OrgRole: auth.Role(*role), Email: *email, Name: *name}
 	if *internal {
 		c = auth.Claims{Subject: *sub, Scope: auth.Scope{auth.InternalScope}}
+	} else if *ttl > cfg.AuthMaxTokenLifetime {
+		return fmt.Errorf("--ttl %s: person tokens may live at most %s (ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME)", *ttl, cfg.AuthMaxTokenLifetime)
+	}
+	// the issuer and audience the server requires (dev mode has its own)
+	iss, aud := cfg.AuthClaims()
+	c.Issuer = iss
+	if aud != "" {
+		c.Audience = []string{aud}
 	}
 	tok, err := auth.Mint(secret, c, *ttl)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zoomconnect/zoomconnect/server/app"
+	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/cli"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
@@ -67,6 +69,23 @@ func TestDevModeWalkthrough(t *testing.T) {
 	}
 	tok := strings.TrimSpace(tokenOut.String())
 
+	// Dev mode checks issuer and audience as production does: a token of
+	// the right secret without them is refused.
+	secret, _, err := secrets.LoadOrCreateDevSecret(vars("ZOOMCONNECT_DATA_DIR"), app.DevHS256SecretFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := auth.Mint(secret, auth.Claims{Subject: "olivia", OrgID: "acme", OrgRole: auth.RoleOwner}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status := restStatus(t, bare, "GET", base+"/v1/orgs/acme/zoom"); status != http.StatusUnauthorized {
+		t.Fatalf("a dev token without issuer and audience: HTTP %d, want 401", status)
+	}
+	if code := cli.Main(ctx, []string{"dev-token", "--ttl", "48h"}, vars, &bytes.Buffer{}, &bytes.Buffer{}); code == 0 {
+		t.Fatal("dev-token minted a person token that outlives ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME")
+	}
+
 	var started struct {
 		InstallURL string `json:"installUrl"`
 	}
@@ -118,6 +137,21 @@ func waitReady(t *testing.T, base string) {
 		}
 	}
 	t.Fatal("service did not become ready")
+}
+
+func restStatus(t *testing.T, tok, method, rawURL string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func rest(t *testing.T, tok, method, rawURL string, out any) {

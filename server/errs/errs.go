@@ -29,6 +29,7 @@ const (
 	KindDeadlineExceeded
 	KindAborted
 	KindCanceled
+	KindUnimplemented
 )
 
 // Error is a failure meant for the caller: a kind, a machine-readable reason

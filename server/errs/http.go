@@ -6,7 +6,6 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -76,9 +75,6 @@ func WriteHTTP(w http.ResponseWriter, err error) (*status.Status, bool) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if st.Code() == codes.Unauthenticated {
-		w.Header().Set("WWW-Authenticate", `Bearer`)
-	}
 	w.WriteHeader(HTTPStatus(st))
 	_, _ = w.Write(body)
 	return st, hidden

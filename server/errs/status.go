@@ -28,6 +28,7 @@ var kindCodes = map[Kind]codes.Code{
 	KindDeadlineExceeded:   codes.DeadlineExceeded,
 	KindAborted:            codes.Aborted,
 	KindCanceled:           codes.Canceled,
+	KindUnimplemented:      codes.Unimplemented,
 }
 
 // ToStatus turns any error into the status a caller may see. It is the only

@@ -107,6 +107,11 @@ func render(w http.ResponseWriter, status int, p page) {
 	_ = pageTemplate.Execute(w, p)
 }
 
+// NotFound answers a path no handler serves with the API's error body.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	errs.WriteHTTP(w, errs.NotFound(errs.ReasonRouteNotFound, "no route matches %s %s", r.Method, r.URL.Path))
+}
+
 // Probes serves /healthz (the process is up) and /readyz (it can serve:
 // the store answers).
 type Probes struct {
