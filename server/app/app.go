@@ -117,7 +117,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	meetings := meeting.New(meeting.Config{Store: a.store, Connections: a.conns, Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
 
 	a.buildGRPC(verifier, a.conns, meetings)
-	if err := a.buildHTTP(ctx, a.conns); err != nil {
+	if err := a.buildHTTP(ctx, a.conns, verifier); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -263,7 +263,7 @@ func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service, meetings *m
 // buildHTTP serves the REST gateway (which calls the gRPC server over
 // loopback, so that every REST call passes the same interceptors), the
 // OAuth pages, the probes and, in dev mode, the Zoom emulator.
-func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
+func (a *App) buildHTTP(ctx context.Context, conns *connection.Service, v *auth.Verifier) error {
 	cc, err := grpc.NewClient(dialTarget(a.grpcLn.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return fmt.Errorf("gateway client: %w", err)
@@ -291,8 +291,26 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 	if a.Emulator != nil {
 		mux.Handle(EmulatorPrefix+"/", http.StripPrefix(EmulatorPrefix, a.Emulator.Handler()))
 	}
+	accessLog := web.AccessLog{Logger: a.log, Slow: api.SlowCall,
+		Route: func(r *http.Request) string {
+			if route := gw.Route(r); route != "" {
+				return route
+			}
+			return r.Pattern // set by mux; a pattern, never the path of an install link
+		},
+		// The gRPC server authenticates REST calls; this only names the
+		// caller for the log (verified tokens are cached, so it is cheap).
+		Caller: func(r *http.Request) string {
+			if h := r.Header.Get("Authorization"); h != "" {
+				if p, err := v.FromHeader(r.Context(), h); err == nil {
+					return p.Subject
+				}
+			}
+			return ""
+		},
+	}
 	a.http = &http.Server{
-		Handler:           mux,
+		Handler:           accessLog.Wrap(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

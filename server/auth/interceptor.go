@@ -90,7 +90,12 @@ func (v *Verifier) fromMetadata(ctx context.Context) (*Principal, error) {
 	default:
 		return nil, errs.Unauthenticated(ReasonTokenMalformed, "send exactly one authorization header, not %d", len(values))
 	}
-	scheme, token, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
+	return v.FromHeader(ctx, values[0])
+}
+
+// FromHeader verifies an authorization header ("Bearer <token>").
+func (v *Verifier) FromHeader(ctx context.Context, header string) (*Principal, error) {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(header), " ")
 	if !strings.EqualFold(scheme, "Bearer") {
 		return nil, errs.Unauthenticated(ReasonTokenMalformed, "the authorization header must be: Bearer <token>")
 	}

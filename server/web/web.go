@@ -33,6 +33,7 @@ func (h *OAuthPages) install(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "This install link does not work", err)
 		return
 	}
+	noFraming(w.Header())
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusFound)
@@ -96,12 +97,23 @@ h1{color:{{if .OK}}#0b6b2b{{else}}#8a1c1c{{end}}}code{color:#555}</style></head>
 {{if .Reason}}<p><code>reason: {{.Reason}}</code></p>{{end}}</body></html>
 `))
 
+// noFraming forbids other sites to frame the OAuth pages (clickjacking: a
+// framed consent step is a click the admin did not mean). Browsers that
+// ignore the CSP's frame-ancestors honour X-Frame-Options.
+func noFraming(h http.Header) {
+	if h.Get("Content-Security-Policy") == "" {
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+	}
+	h.Set("X-Frame-Options", "DENY")
+}
+
 func render(w http.ResponseWriter, status int, p page) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	noFraming(h)
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	_ = pageTemplate.Execute(w, p)

@@ -20,6 +20,7 @@ type Page struct {
 	Status   int
 	Location string
 	Body     string
+	Header   http.Header
 }
 
 // Browser is a no-redirect HTTP client bound to a test.
@@ -53,7 +54,7 @@ func read(t testing.TB, resp *http.Response) Page {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(body)}
+	return Page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(body), Header: resp.Header}
 }
 
 // SignInAtZoom plays the person on the emulator's consent page at authorize:

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// AccessLog writes one line per HTTP request: at debug level, or at info
+// level when the request failed (status 400 and above) or took Slow or
+// longer. A line names the method, the route (a pattern, never the raw path:
+// paths carry ids and install links), the status, the duration and the
+// authenticated caller (never the token).
+type AccessLog struct {
+	Logger *slog.Logger
+	// Route names the route of a request that has been served.
+	Route func(*http.Request) string
+	// Caller names the request's authenticated caller, "" when none.
+	Caller func(*http.Request) string
+	Slow   time.Duration
+}
+
+// Wrap logs the requests next serves.
+func (l AccessLog) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		d := time.Since(start)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		level := slog.LevelDebug
+		if status >= 400 || d >= l.Slow {
+			level = slog.LevelInfo
+		}
+		if !l.Logger.Enabled(r.Context(), level) {
+			return
+		}
+		l.Logger.Log(r.Context(), level, "HTTP request", "method", r.Method, "route", l.Route(r),
+			"status", status, "duration", d, "caller", l.Caller(r))
+	})
+}
+
+// statusRecorder remembers the status written through it. It passes
+// flushes on (grpc-gateway streams need them) and unwraps for
+// http.ResponseController.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+func (s *statusRecorder) Flush() { _ = http.NewResponseController(s.ResponseWriter).Flush() }
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
