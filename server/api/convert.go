@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strings"
 	"time"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
@@ -187,7 +188,32 @@ func settingsFromProto(p *zcv1.OrgZoomSettings) store.OrgSettings {
 
 func activityProto(e store.ActivityEntry) *zcv1.ActivityEntry {
 	return &zcv1.ActivityEntry{Id: e.ID, Time: timestampOrNil(e.Time), Kind: activityKindProto[e.Kind],
-		Actor: e.Actor, UserId: e.UserID, Details: e.Details}
+		Actor: e.Actor, UserId: e.UserID, Details: detailsProto(e.Details)}
+}
+
+// detailsProto names activity details as the API names its JSON fields
+// (lowerCamelCase). The store keeps the snake_case keys it always had, so
+// entries written before this rule read the same.
+func detailsProto(d map[string]string) map[string]string {
+	if d == nil {
+		return nil
+	}
+	out := make(map[string]string, len(d))
+	for k, v := range d {
+		out[lowerCamel(k)] = v
+	}
+	return out
+}
+
+// lowerCamel turns a snake_case name into lowerCamelCase.
+func lowerCamel(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if p := parts[i]; p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 // orgMembersProto lists members as the API shows them.

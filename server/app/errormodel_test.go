@@ -174,6 +174,20 @@ func TestDisconnectListsAffectedUsers(t *testing.T) {
 				t.Fatalf("event lists %q, answer %q", ids, got)
 			}
 
+			// activity details are named as the API's JSON fields are
+			activity := &zcv1.ListActivityResponse{}
+			must(t, o.tr.call(t, o.owner, zcv1.ConnectionService_ListActivity_FullMethodName, &zcv1.ListActivityRequest{OrgId: o.id}, activity))
+			for _, e := range activity.GetEntries() {
+				for k := range e.GetDetails() {
+					if strings.Contains(k, "_") {
+						t.Errorf("activity %s has detail key %q; want lowerCamelCase", e.GetKind(), k)
+					}
+				}
+			}
+			if d := activity.GetEntries()[0].GetDetails(); activity.GetEntries()[0].GetKind() != zcv1.ActivityKind_ACTIVITY_KIND_ORG_DISCONNECTED || d["zoomAccountId"] == "" {
+				t.Errorf("latest activity = %v; want ORG_DISCONNECTED with zoomAccountId", activity.GetEntries()[0])
+			}
+
 			again := &zcv1.DisconnectOrgConnectionResponse{}
 			must(t, o.tr.call(t, o.owner, disconnectRPC, &zcv1.DisconnectOrgConnectionRequest{OrgId: o.id}, again))
 			if len(again.GetAffectedUsers()) != 0 {

@@ -280,7 +280,7 @@ func detach(t testing.TB, o *org) {
 	}
 	resp := &zcv1.ListActivityResponse{}
 	must(t, o.tr.call(t, o.admin, zcv1.ConnectionService_ListActivity_FullMethodName, &zcv1.ListActivityRequest{OrgId: o.id, PageSize: 3}, resp))
-	if d := resp.GetEntries()[2].GetDetails(); d["allow_users_to_detach"] != "false → true" || resp.GetEntries()[2].GetActor() != "adam" {
+	if d := resp.GetEntries()[2].GetDetails(); d["allowUsersToDetach"] != "false → true" || resp.GetEntries()[2].GetActor() != "adam" {
 		t.Fatalf("settings change entry = %v", resp.GetEntries()[2])
 	}
 	_, err = o.disconnect(t, o.owner)

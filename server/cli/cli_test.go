@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +64,22 @@ func TestDevModeWalkthrough(t *testing.T) {
 	go func() { exited <- cli.Main(ctx, nil, vars, &bytes.Buffer{}, &logs) }()
 	base := "http://" + httpAddr
 	waitReady(t, base)
+
+	// The emulator's address in the start-up log (and the README) serves
+	// a page.
+	emuURL := regexp.MustCompile(`emulator_url=(\S+)`).FindStringSubmatch(logs.String())
+	if emuURL == nil || emuURL[1] != base+"/zoom-emulator" {
+		t.Fatalf("start-up log names no emulator address %s/zoom-emulator:\n%s", base, logs.String())
+	}
+	if resp, err := http.Get(emuURL[1]); err != nil {
+		t.Fatal(err)
+	} else {
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Zoom emulator") || !strings.Contains(string(page), "admin@acme.example") {
+			t.Fatalf("%s: HTTP %d: %s", emuURL[1], resp.StatusCode, page)
+		}
+	}
 
 	var tokenOut bytes.Buffer
 	if code := cli.Main(ctx, []string{"dev-token", "--sub", "olivia", "--org", "acme", "--role", "owner"}, vars, &tokenOut, &bytes.Buffer{}); code != 0 {

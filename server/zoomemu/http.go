@@ -118,6 +118,7 @@ func (e *Emulator) routes() http.Handler {
 		http.MethodGet: e.listMeetings, http.MethodPost: e.createMeeting}))
 	mux.Handle("/v2/meetings/{meetingId}", e.endpoint(EndpointMeetings, map[string]http.HandlerFunc{
 		http.MethodGet: e.getMeeting, http.MethodPatch: e.updateMeeting, http.MethodDelete: e.deleteMeeting}))
+	mux.HandleFunc("GET /{$}", e.index)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, &apiError{Code: http.StatusNotFound, Message: "Not found."})
 	})
