@@ -157,7 +157,8 @@ func waitReady(t *testing.T, base string) {
 	t.Fatal("service did not become ready")
 }
 
-func restStatus(t *testing.T, tok, method, rawURL string) int {
+// send makes an authenticated request without a body.
+func send(t *testing.T, tok, method, rawURL string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(method, rawURL, nil)
 	if err != nil {
@@ -168,21 +169,19 @@ func restStatus(t *testing.T, tok, method, rawURL string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+func restStatus(t *testing.T, tok, method, rawURL string) int {
+	t.Helper()
+	resp := send(t, tok, method, rawURL)
 	resp.Body.Close()
 	return resp.StatusCode
 }
 
 func rest(t *testing.T, tok, method, rawURL string, out any) {
 	t.Helper()
-	req, err := http.NewRequest(method, rawURL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := send(t, tok, method, rawURL)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s %s: HTTP %d", method, rawURL, resp.StatusCode)

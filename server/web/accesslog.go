@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/internal/httprec"
 )
 
 // AccessLog writes one line per HTTP request: at debug level, or at info
@@ -24,10 +26,10 @@ type AccessLog struct {
 func (l AccessLog) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &httprec.Recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
-		status := rec.status
+		status := rec.Status
 		if status == 0 {
 			status = http.StatusOK
 		}
@@ -42,29 +44,3 @@ func (l AccessLog) Wrap(next http.Handler) http.Handler {
 			"status", status, "duration", d, "caller", l.Caller(r))
 	})
 }
-
-// statusRecorder remembers the status written through it. It passes
-// flushes on (grpc-gateway streams need them) and unwraps for
-// http.ResponseController.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(p)
-}
-
-func (s *statusRecorder) Flush() { _ = http.NewResponseController(s.ResponseWriter).Flush() }
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
