@@ -25,7 +25,11 @@ func (r *Route) String() string { return r.Method + " " + r.Pattern }
 
 // match returns the path variables of path if it fits the template.
 func (r *Route) match(path string) (map[string]string, bool) {
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	rest, ok := strings.CutPrefix(path, "/")
+	if !ok {
+		return nil, false
+	}
+	parts := strings.Split(rest, "/")
 	if len(parts) != len(r.segments) {
 		return nil, false
 	}
