@@ -31,11 +31,15 @@ var idReasons = map[string]errs.Reason{
 // must be the same INVALID_ARGUMENT there as over gRPC.
 func CheckID(field, id string) error {
 	if err := connection.ValidateID(id); err != nil {
-		reason, ok := idReasons[field]
-		if !ok {
-			reason = errs.ReasonInvalidParameter
-		}
-		return errs.InvalidArgument(field, reason, "%s %v", field, err)
+		return errs.InvalidArgument(field, reasonOfField(field), "%s %v", field, err)
 	}
 	return nil
+}
+
+// reasonOfField is the reason for a bad value of a request field.
+func reasonOfField(field string) errs.Reason {
+	if r, ok := idReasons[field]; ok {
+		return r
+	}
+	return errs.ReasonInvalidParameter
 }

@@ -19,8 +19,9 @@ import (
 const SlowCall = time.Second
 
 // Interceptors are the cross-cutting layers around every RPC, outermost
-// first: panic recovery, the one error mapping with the access log, and a
-// default deadline. Authentication (package auth) runs after them and
+// first: panic recovery, the one error mapping with the access log, the
+// refusal of requests that are not UTF-8 (see Codec), and a default
+// deadline. Authentication (package auth) runs after them and
 // reports the caller to the access log through an auth.CallRecord.
 type Interceptors struct {
 	Logger         *slog.Logger
@@ -39,6 +40,9 @@ func (i Interceptors) Unary() grpc.UnaryServerInterceptor {
 		}()
 		var caller auth.CallRecord
 		ctx = auth.WithCallRecord(ctx, &caller)
+		if err := takeNotUTF8(req); err != nil {
+			return nil, i.finish(ctx, info.FullMethod, start, &caller, err)
+		}
 		ctx, cancel := i.withDefaultDeadline(ctx)
 		defer cancel()
 		resp, err = handler(ctx, req)
@@ -58,7 +62,7 @@ func (i Interceptors) Stream() grpc.StreamServerInterceptor {
 		}()
 		var caller auth.CallRecord
 		ctx := auth.WithCallRecord(ss.Context(), &caller)
-		err = handler(srv, &recordedStream{ServerStream: ss, ctx: ctx})
+		err = handler(srv, utf8Stream{&recordedStream{ServerStream: ss, ctx: ctx}})
 		return i.finish(ctx, info.FullMethod, start, &caller, err)
 	}
 }

@@ -249,6 +249,7 @@ func publicMethod(fullMethod string) bool {
 func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service, meetings *meeting.Service) {
 	ic := api.Interceptors{Logger: a.log, DefaultTimeout: a.cfg.RequestTimeout}
 	a.grpc = grpc.NewServer(
+		grpc.ForceServerCodecV2(api.Codec()),
 		grpc.ChainUnaryInterceptor(ic.Unary(), auth.UnaryServerInterceptor(v, publicMethod)),
 		grpc.ChainStreamInterceptor(ic.Stream(), auth.StreamServerInterceptor(v, publicMethod)),
 	)

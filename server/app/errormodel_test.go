@@ -13,9 +13,14 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // rawREST sends one HTTP request to the service and returns the answer; an
@@ -230,4 +235,65 @@ func TestClientHangingUpIsNoFailure(t *testing.T) {
 			t.Fatalf("log mentions %q for a client that hung up:\n%s", bad, logs.String())
 		}
 	}
+}
+
+// rawCodec sends requests as the bytes given, so a test can send what a Go
+// client would refuse to marshal (strings that are not UTF-8).
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(v.([]byte))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	return proto.Unmarshal(data.Materialize(), v.(proto.Message))
+}
+
+func (rawCodec) Name() string { return "proto" }
+
+// stringField is the wire encoding of string field num holding s.
+func stringField(num protowire.Number, s string) []byte {
+	return protowire.AppendString(protowire.AppendTag(nil, num, protowire.BytesType), s)
+}
+
+// TestGRPCRequestsThatAreNotUTF8: a gRPC request (from a client in any
+// language) with a string that is not UTF-8 is INVALID_ARGUMENT with the
+// field's reason, as over REST, not INTERNAL.
+func TestGRPCRequestsThatAreNotUTF8(t *testing.T) {
+	h := newHarness(t, "")
+	ctx := func(tok string) context.Context {
+		return metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+tok)
+	}
+	owner, internal := personToken(t, "olivia", "acme", "owner"), internalToken(t)
+	for _, tc := range []struct {
+		name, method, tok string
+		req               []byte
+		reason            errs.Reason
+		field             string
+	}{
+		{"org id", getMethod, owner, stringField(1, "\xff"), zcv1.ErrorReason_ERROR_REASON_INVALID_ORG_ID, "org_id"},
+		{"nested member email", zcv1.ConnectionService_UpsertOrgMember_FullMethodName, internal,
+			append(append(stringField(1, "acme"), stringField(2, "mia")...), protowire.AppendBytes(protowire.AppendTag(nil, 3, protowire.BytesType), stringField(2, "mia@\xc3\x28"))...),
+			errs.ReasonInvalidParameter, "member.email"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := h.conn.Invoke(ctx(tc.tok), tc.method, tc.req, &zcv1.GetOrgConnectionResponse{}, grpc.ForceCodecV2(rawCodec{}))
+			st := status.Convert(err)
+			if st.Code() != codes.InvalidArgument || errs.ReasonOf(st) != tc.reason || !strings.Contains(st.Message(), tc.field) {
+				t.Fatalf("got %v (reason %s); want INVALID_ARGUMENT %s about %s", err, errs.ReasonOf(st), errs.ReasonName(tc.reason), tc.field)
+			}
+		})
+	}
+
+	t.Run("stream", func(t *testing.T) {
+		desc := &grpc.StreamDesc{StreamName: "WatchConnectionEvents", ServerStreams: true}
+		stream, err := h.conn.NewStream(ctx(internal), desc, zcv1.ConnectionService_WatchConnectionEvents_FullMethodName, grpc.ForceCodecV2(rawCodec{}))
+		must(t, err)
+		must(t, stream.SendMsg(stringField(2, "\xfe")))
+		must(t, stream.CloseSend())
+		err = stream.RecvMsg(&zcv1.WatchConnectionEventsResponse{})
+		if st := status.Convert(err); st.Code() != codes.InvalidArgument || errs.ReasonOf(st) != zcv1.ErrorReason_ERROR_REASON_INVALID_ORG_ID {
+			t.Fatalf("got %v; want INVALID_ARGUMENT INVALID_ORG_ID", err)
+		}
+	})
 }
