@@ -40,7 +40,11 @@ func (l AccessLog) Wrap(next http.Handler) http.Handler {
 		if !l.Logger.Enabled(r.Context(), level) {
 			return
 		}
+		caller := ""
+		if status != http.StatusUnauthorized { // no caller to name, and no token worth verifying twice
+			caller = l.Caller(r)
+		}
 		l.Logger.Log(r.Context(), level, "HTTP request", "method", r.Method, "route", l.Route(r),
-			"status", status, "duration", d, "caller", l.Caller(r))
+			"status", status, "duration", d, "caller", caller)
 	})
 }
