@@ -304,6 +304,9 @@ func TestReasonAndRetryDelayFromTheWire(t *testing.T) {
 	if got := client.Reason(wrapped); got != "RATE_LIMITED" {
 		t.Errorf("Reason of a wrapped error = %q, want RATE_LIMITED", got)
 	}
+	if got := client.ErrorReason(err); got != zoomconnectv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
+		t.Errorf("ErrorReason of a reason the API lacks = %s, want UNSPECIFIED", got)
+	}
 }
 
 func TestReasonAndRetryDelayWithoutDetails(t *testing.T) {

@@ -15,7 +15,7 @@
 //	defer c.Close()
 //
 //	acct, err := c.EffectiveZoomAccount(ctx, orgID, userID)
-//	if client.Reason(err) == "TOKEN_EXPIRED" {
+//	if client.ErrorReason(err) == zoomconnectv1.ErrorReason_ERROR_REASON_TOKEN_EXPIRED {
 //		// refresh the token source's token, then try again
 //	}
 //	if err != nil {
@@ -24,6 +24,7 @@
 //	host := acct.GetZoomUserId()
 //
 // Every error the service sends carries a machine-readable reason
-// (google.rpc.ErrorInfo); Reason and RetryDelay read it so that callers
-// branch on reasons rather than on messages.
+// (google.rpc.ErrorInfo); ErrorReason (the zoomconnect.v1.ErrorReason
+// enum), Reason (its string) and RetryDelay read it so that callers branch
+// on reasons rather than on messages.
 package client

@@ -3,6 +3,7 @@ package client
 import (
 	"time"
 
+	zoomconnectv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 )
@@ -13,6 +14,18 @@ import (
 // messages: messages are written for people and may change.
 func Reason(err error) string {
 	return detail[*errdetails.ErrorInfo](err).GetReason()
+}
+
+// ErrorReason returns the reason of a zoomconnect error as the API's
+// ErrorReason enum (its ErrorInfo reason is the value's name without the
+// ERROR_REASON_ prefix), ERROR_REASON_UNSPECIFIED when err carries none or
+// one this client does not know yet.
+func ErrorReason(err error) zoomconnectv1.ErrorReason {
+	info := detail[*errdetails.ErrorInfo](err)
+	if info.GetDomain() != "zoomconnect" {
+		return zoomconnectv1.ErrorReason_ERROR_REASON_UNSPECIFIED
+	}
+	return zoomconnectv1.ErrorReason(zoomconnectv1.ErrorReason_value["ERROR_REASON_"+info.GetReason()])
 }
 
 // RetryDelay returns how long the server asked the caller to wait before

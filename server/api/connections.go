@@ -55,11 +55,11 @@ func (s *ConnectionServer) DisconnectOrgConnection(ctx context.Context, req *zcv
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.Connections.DisconnectOrg(ctx, req.GetOrgId(), p.Subject)
+	v, affected, err := s.Connections.DisconnectOrg(ctx, req.GetOrgId(), p.Subject)
 	if err != nil {
 		return nil, err
 	}
-	return &zcv1.DisconnectOrgConnectionResponse{Connection: orgConnectionProto(v)}, nil
+	return &zcv1.DisconnectOrgConnectionResponse{Connection: orgConnectionProto(v), AffectedUsers: orgMembersProto(affected)}, nil
 }
 
 // StartPersonalConnection returns where the member connects their own Zoom.
@@ -141,7 +141,7 @@ func (s *ConnectionServer) BatchGetEffectiveZoomAccounts(ctx context.Context, re
 		return nil, err
 	}
 	if len(req.GetUserIds()) == 0 {
-		return nil, errs.InvalidArgument("user_ids", "INVALID_USER_ID", "user_ids must name at least one user")
+		return nil, errs.InvalidArgument("user_ids", ReasonInvalidUserID, "user_ids must name at least one user")
 	}
 	for _, id := range req.GetUserIds() {
 		if err := validateUserID(id); err != nil {
@@ -169,11 +169,11 @@ func (s *ConnectionServer) UpsertOrgMember(ctx context.Context, req *zcv1.Upsert
 	}
 	m := req.GetMember()
 	if m.GetUserId() != "" && m.GetUserId() != req.GetUserId() {
-		return nil, errs.InvalidArgument("member.user_id", "USER_ID_MISMATCH",
+		return nil, errs.InvalidArgument("member.user_id", ReasonUserIDMismatch,
 			"member.user_id %q differs from the user id %q in the path", m.GetUserId(), req.GetUserId())
 	}
 	if _, err := mail.ParseAddress(m.GetEmail()); err != nil || len(m.GetEmail()) > 320 {
-		return nil, errs.InvalidArgument("member.email", "INVALID_EMAIL", "member.email must be an email address")
+		return nil, errs.InvalidArgument("member.email", ReasonInvalidEmail, "member.email must be an email address")
 	}
 	stored, err := s.Connections.UpsertMember(ctx, req.GetOrgId(), connection.Member{UserID: req.GetUserId(), Email: m.GetEmail(), Name: m.GetName()})
 	if err != nil {
@@ -236,7 +236,7 @@ func (s *ConnectionServer) UpdateOrgZoomSettings(ctx context.Context, req *zcv1.
 		return nil, err
 	}
 	if req.GetSettings() == nil {
-		return nil, errs.InvalidArgument("settings", "SETTINGS_REQUIRED", "settings must be set")
+		return nil, errs.InvalidArgument("settings", ReasonSettingsRequired, "settings must be set")
 	}
 	settings, err := s.Connections.UpdateSettings(ctx, req.GetOrgId(), p.Subject, settingsFromProto(req.GetSettings()), req.GetUpdateMask().GetPaths())
 	if err != nil {
@@ -270,11 +270,7 @@ func (s *ConnectionServer) PreviewOrgDisconnect(ctx context.Context, req *zcv1.P
 	if err != nil {
 		return nil, err
 	}
-	out := &zcv1.PreviewOrgDisconnectResponse{NextPageToken: next}
-	for _, m := range members {
-		out.AffectedUsers = append(out.AffectedUsers, &zcv1.OrgMember{UserId: m.UserID, Email: m.Email, Name: m.Name})
-	}
-	return out, nil
+	return &zcv1.PreviewOrgDisconnectResponse{AffectedUsers: orgMembersProto(members), NextPageToken: next}, nil
 }
 
 // WatchConnectionEvents streams connection changes to internal services.
@@ -284,8 +280,8 @@ func (s *ConnectionServer) WatchConnectionEvents(req *zcv1.WatchConnectionEvents
 		return err
 	}
 	if req.GetOrgId() != "" {
-		if err := connection.ValidateID(req.GetOrgId()); err != nil {
-			return errs.InvalidArgument("org_id", "INVALID_ORG_ID", "org_id %v", err)
+		if err := CheckID("org_id", req.GetOrgId()); err != nil {
+			return err
 		}
 	}
 	return s.Connections.WatchEvents(stream.Context(), req.GetAfterEventId(), req.GetOrgId(), func(_ string, ev *zcv1.ConnectionEvent) error {
@@ -295,8 +291,8 @@ func (s *ConnectionServer) WatchConnectionEvents(req *zcv1.WatchConnectionEvents
 
 // callerFor validates orgID and returns the caller if require allows them.
 func callerFor(ctx context.Context, orgID string, require func(*auth.Principal, string) error) (*auth.Principal, error) {
-	if err := connection.ValidateID(orgID); err != nil {
-		return nil, errs.InvalidArgument("org_id", "INVALID_ORG_ID", "org_id %v", err)
+	if err := CheckID("org_id", orgID); err != nil {
+		return nil, err
 	}
 	p, _ := auth.FromContext(ctx)
 	if err := require(p, orgID); err != nil {
@@ -310,8 +306,8 @@ func internalOnly(p *auth.Principal, _ string) error { return p.RequireInternal(
 // person validates a user-scoped request, authorizes it, and registers a
 // person calling about themself as a member of their org.
 func (s *ConnectionServer) person(ctx context.Context, orgID, userID string, require func(*auth.Principal, string, string) error) (*auth.Principal, error) {
-	if err := connection.ValidateID(orgID); err != nil {
-		return nil, errs.InvalidArgument("org_id", "INVALID_ORG_ID", "org_id %v", err)
+	if err := CheckID("org_id", orgID); err != nil {
+		return nil, err
 	}
 	if err := validateUserID(userID); err != nil {
 		return nil, err
@@ -328,9 +324,4 @@ func (s *ConnectionServer) person(ctx context.Context, orgID, userID string, req
 	return p, nil
 }
 
-func validateUserID(id string) error {
-	if err := connection.ValidateID(id); err != nil {
-		return errs.InvalidArgument("user_id", "INVALID_USER_ID", "user_id %v", err)
-	}
-	return nil
-}
+func validateUserID(id string) error { return CheckID("user_id", id) }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strings"
 	"time"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
@@ -152,7 +153,7 @@ func rosterFilter(status zcv1.ConnectedUserStatus, typ zcv1.ConnectionSource) (c
 			}
 		}
 		if !found {
-			return f, errs.InvalidArgument("status", "INVALID_FILTER", "status %d is not a roster status", status)
+			return f, errs.InvalidArgument("status", ReasonInvalidFilter, "status %d is not a roster status", status)
 		}
 	}
 	if typ != zcv1.ConnectionSource_CONNECTION_SOURCE_UNSPECIFIED {
@@ -163,7 +164,7 @@ func rosterFilter(status zcv1.ConnectedUserStatus, typ zcv1.ConnectionSource) (c
 			}
 		}
 		if !found {
-			return f, errs.InvalidArgument("type", "INVALID_FILTER", "type %d is not a connection type", typ)
+			return f, errs.InvalidArgument("type", ReasonInvalidFilter, "type %d is not a connection type", typ)
 		}
 	}
 	return f, nil
@@ -188,5 +189,39 @@ func settingsFromProto(p *zcv1.OrgZoomSettings) store.OrgSettings {
 
 func activityProto(e store.ActivityEntry) *zcv1.ActivityEntry {
 	return &zcv1.ActivityEntry{Id: e.ID, Time: timestampOrNil(e.Time), Kind: activityKindProto[e.Kind],
-		Actor: e.Actor, UserId: e.UserID, Details: e.Details}
+		Actor: e.Actor, UserId: e.UserID, Details: detailsProto(e.Details)}
+}
+
+// detailsProto names activity details as the API names its JSON fields
+// (lowerCamelCase). The store keeps the snake_case keys it always had, so
+// entries written before this rule read the same.
+func detailsProto(d map[string]string) map[string]string {
+	if d == nil {
+		return nil
+	}
+	out := make(map[string]string, len(d))
+	for k, v := range d {
+		out[lowerCamel(k)] = v
+	}
+	return out
+}
+
+// lowerCamel turns a snake_case name into lowerCamelCase.
+func lowerCamel(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if p := parts[i]; p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// orgMembersProto lists members as the API shows them.
+func orgMembersProto(ms []store.Member) []*zcv1.OrgMember {
+	out := make([]*zcv1.OrgMember, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, &zcv1.OrgMember{UserId: m.UserID, Email: m.Email, Name: m.Name})
+	}
+	return out
 }

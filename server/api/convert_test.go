@@ -55,3 +55,18 @@ func TestEveryKindHasAnAPIName(t *testing.T) {
 		}
 	}
 }
+
+func TestActivityDetailsAreLowerCamelCase(t *testing.T) {
+	got := activityProto(store.ActivityEntry{Details: map[string]string{
+		"zoom_account_id": "a1", "reason": "deauthorized", "allow_users_to_detach": "false → true",
+	}}).GetDetails()
+	want := map[string]string{"zoomAccountId": "a1", "reason": "deauthorized", "allowUsersToDetach": "false → true"}
+	if len(got) != len(want) {
+		t.Fatalf("details = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("details = %v, want %v", got, want)
+		}
+	}
+}

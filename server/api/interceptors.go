@@ -2,20 +2,27 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"time"
 
+	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/errs"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
+// SlowCall is the duration from which a successful call is logged at info
+// level (every call is logged at debug level).
+const SlowCall = time.Second
+
 // Interceptors are the cross-cutting layers around every RPC, outermost
-// first: panic recovery, the one error mapping (with logging), and a default
-// deadline. Authentication (package auth) runs after them.
+// first: panic recovery, the one error mapping with the access log, the
+// refusal of requests that are not UTF-8 (see Codec), and a default
+// deadline. Authentication (package auth) runs after them and
+// reports the caller to the access log through an auth.CallRecord.
 type Interceptors struct {
 	Logger         *slog.Logger
 	DefaultTimeout time.Duration
@@ -28,13 +35,18 @@ func (i Interceptors) Unary() grpc.UnaryServerInterceptor {
 		defer func() {
 			if r := recover(); r != nil {
 				i.Logger.ErrorContext(ctx, "panic in RPC", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-				resp, err = nil, status.Error(codes.Internal, "internal error")
+				resp, err = nil, errs.New(errs.KindInternal, errs.ReasonInternal, "internal error").Status().Err()
 			}
 		}()
+		var caller auth.CallRecord
+		ctx = auth.WithCallRecord(ctx, &caller)
+		if err := takeNotUTF8(req); err != nil {
+			return nil, i.finish(ctx, info.FullMethod, start, &caller, err)
+		}
 		ctx, cancel := i.withDefaultDeadline(ctx)
 		defer cancel()
 		resp, err = handler(ctx, req)
-		return resp, i.finish(ctx, info.FullMethod, start, err)
+		return resp, i.finish(ctx, info.FullMethod, start, &caller, err)
 	}
 }
 
@@ -45,12 +57,22 @@ func (i Interceptors) Stream() grpc.StreamServerInterceptor {
 		defer func() {
 			if r := recover(); r != nil {
 				i.Logger.ErrorContext(ss.Context(), "panic in RPC", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-				err = status.Error(codes.Internal, "internal error")
+				err = errs.New(errs.KindInternal, errs.ReasonInternal, "internal error").Status().Err()
 			}
 		}()
-		return i.finish(ss.Context(), info.FullMethod, start, handler(srv, ss))
+		var caller auth.CallRecord
+		ctx := auth.WithCallRecord(ss.Context(), &caller)
+		err = handler(srv, utf8Stream{&recordedStream{ServerStream: ss, ctx: ctx}})
+		return i.finish(ctx, info.FullMethod, start, &caller, err)
 	}
 }
+
+type recordedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *recordedStream) Context() context.Context { return s.ctx }
 
 func (i Interceptors) withDefaultDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok || i.DefaultTimeout <= 0 {
@@ -59,16 +81,30 @@ func (i Interceptors) withDefaultDeadline(ctx context.Context) (context.Context,
 	return context.WithTimeout(ctx, i.DefaultTimeout)
 }
 
-// finish maps err to the status the caller sees and logs the call; causes
-// hidden from the caller are logged here, once.
-func (i Interceptors) finish(ctx context.Context, method string, start time.Time, err error) error {
+// finish maps err to the status the caller sees and writes the access log
+// line: debug for calls that went well, info for slow calls and refusals,
+// error for failures whose cause is hidden from the caller (logged here,
+// once). A call whose client went away is no failure of the service: it is
+// CANCELLED, logged at debug level.
+func (i Interceptors) finish(ctx context.Context, method string, start time.Time, caller *auth.CallRecord, err error) error {
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		err = fmt.Errorf("%w (the client went away: %v)", context.Canceled, err)
+	}
 	st, hidden := errs.ToStatus(err)
-	attrs := []any{"method", method, "code", st.Code().String(), "duration", time.Since(start)}
+	d := time.Since(start)
+	attrs := []any{"method", method, "code", st.Code().String(), "duration", d, "caller", caller.Subject}
+	if caller.Internal {
+		attrs = append(attrs, "internal", true)
+	}
 	switch {
 	case hidden:
 		i.Logger.ErrorContext(ctx, "RPC failed", append(attrs, "error", err)...)
+	case st.Code() == codes.Canceled:
+		i.Logger.DebugContext(ctx, "RPC cancelled by the client", attrs...)
 	case err != nil:
-		i.Logger.InfoContext(ctx, "RPC refused", append(attrs, "reason", reasonOf(err))...)
+		i.Logger.InfoContext(ctx, "RPC refused", append(attrs, "reason", errs.ReasonName(errs.ReasonOf(st)))...)
+	case d >= SlowCall:
+		i.Logger.InfoContext(ctx, "slow RPC", attrs...)
 	default:
 		i.Logger.DebugContext(ctx, "RPC", attrs...)
 	}
@@ -76,18 +112,4 @@ func (i Interceptors) finish(ctx context.Context, method string, start time.Time
 		return nil
 	}
 	return st.Err()
-}
-
-// reasonOf names a refusal for the log: the ErrorInfo reason when there is one.
-func reasonOf(err error) string {
-	if e := errs.As(err); e != nil {
-		return e.Reason
-	}
-	st := status.Convert(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.GetReason()
-		}
-	}
-	return st.Code().String()
 }

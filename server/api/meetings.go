@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
-	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/meeting"
 	"github.com/zoomconnect/zoomconnect/server/store"
@@ -104,8 +103,8 @@ func (s *MeetingServer) authorize(ctx context.Context, orgID, bookingID string) 
 	if _, err := callerFor(ctx, orgID, internalOnly); err != nil {
 		return err
 	}
-	if err := connection.ValidateID(bookingID); err != nil {
-		return errs.InvalidArgument("booking_id", "INVALID_BOOKING_ID", "booking_id %v", err)
+	if err := CheckID("booking_id", bookingID); err != nil {
+		return err
 	}
 	return nil
 }

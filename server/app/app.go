@@ -13,15 +13,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/api"
 	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/connection"
-	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/gateway"
 	"github.com/zoomconnect/zoomconnect/server/meeting"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
@@ -66,6 +66,8 @@ type App struct {
 	// change subscription).
 	stopBackground context.CancelFunc
 	conns          *connection.Service
+	// storeUp is the store's health as the health watch last saw it.
+	storeUp atomic.Bool
 	// webhookQueued wakes this process's webhook worker.
 	webhookQueued chan struct{}
 	// Emulator is the built-in Zoom emulator in dev mode, nil otherwise.
@@ -156,7 +158,11 @@ func (a *App) verifier(ctx context.Context) (*auth.Verifier, error) {
 		a.warnGenerated("ZOOMCONNECT_AUTH_HS256_SECRET", "caller-token secret", created)
 		secret = s
 	}
-	return auth.NewVerifier(ctx, auth.VerifierConfig{HS256Secret: secret, JWKSURL: a.cfg.AuthJWKSURL, Logger: a.log})
+	issuer, audience := a.cfg.AuthClaims()
+	return auth.NewVerifier(ctx, auth.VerifierConfig{
+		HS256Secret: secret, JWKSURL: a.cfg.AuthJWKSURL, Logger: a.log,
+		Issuer: issuer, Audience: audience, MaxUserTokenLifetime: a.cfg.AuthMaxTokenLifetime,
+	})
 }
 
 // warnGenerated says where a generated secret lives; outside dev mode it says
@@ -270,6 +276,7 @@ func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service, meetings *m
 			Timeout:           lim.GRPCKeepaliveTimeout,
 		}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: lim.GRPCKeepaliveMinTime}),
+		grpc.ForceServerCodecV2(api.Codec()),
 		grpc.ChainUnaryInterceptor(ic.Unary(), auth.UnaryServerInterceptor(v, publicMethod)),
 		grpc.ChainStreamInterceptor(ic.Stream(), auth.StreamServerInterceptor(v, publicMethod)),
 	)
@@ -294,20 +301,18 @@ func (a *App) buildHTTP(ctx context.Context, v *auth.Verifier, conns *connection
 		return fmt.Errorf("gateway client: %w", err)
 	}
 	a.gatewayCC = cc
-	gw := runtime.NewServeMux()
-	if err := zcv1.RegisterConnectionServiceHandler(ctx, gw, cc); err != nil {
-		return err
-	}
-	if err := zcv1.RegisterMeetingServiceHandler(ctx, gw, cc); err != nil {
+	gw, err := gateway.New(ctx, cc)
+	if err != nil {
 		return err
 	}
 	lim := a.cfg.Limits
 	guarded := web.APIGuard{
 		MaxBodyBytes: int64(lim.MaxRequestBytes),
 		Authenticate: func(r *http.Request) error { _, err := v.FromHTTP(r); return err },
-		Fail:         gatewayError(gw),
+		Fail:         gw.WriteError,
 	}.Wrap(gw)
 	mux := http.NewServeMux()
+	mux.HandleFunc("/", web.NotFound)
 	mux.Handle("/v1/", guarded)
 	mux.Handle("GET "+watchEventsRoute, web.LongLived(guarded, lim.HTTPWriteTimeout))
 	a.webhookQueued = make(chan struct{}, 1)
@@ -322,12 +327,30 @@ func (a *App) buildHTTP(ctx context.Context, v *auth.Verifier, conns *connection
 	})
 	(&web.OAuthPages{Connections: conns, Logger: a.log, BindingTTL: a.cfg.OAuthStateTTL,
 		SecureCookies: strings.HasPrefix(a.PublicURL, "https://")}).Register(mux)
-	web.Probes{Ready: a.store.Ping}.Register(mux)
+	web.Probes{Ready: a.storeReady}.Register(mux)
 	if a.Emulator != nil {
 		mux.Handle(EmulatorPrefix+"/", http.StripPrefix(EmulatorPrefix, a.Emulator.Handler()))
 	}
+	accessLog := web.AccessLog{Logger: a.log, Slow: api.SlowCall,
+		Route: func(r *http.Request) string {
+			if route := gw.Route(r); route != "" {
+				return route
+			}
+			return r.Pattern // set by mux; a pattern, never the path of an install link
+		},
+		// The gRPC server authenticates REST calls; this only names the
+		// caller for the log (verified tokens are cached, so it is cheap).
+		Caller: func(r *http.Request) string {
+			if h := r.Header.Get("Authorization"); h != "" {
+				if p, err := v.FromHeader(r.Context(), h); err == nil {
+					return p.Subject
+				}
+			}
+			return ""
+		},
+	}
 	a.http = &http.Server{
-		Handler:           mux,
+		Handler:           accessLog.Wrap(mux),
 		ReadHeaderTimeout: lim.HTTPReadHeaderTimeout,
 		ReadTimeout:       lim.HTTPReadTimeout,
 		WriteTimeout:      lim.HTTPWriteTimeout,
@@ -335,21 +358,6 @@ func (a *App) buildHTTP(ctx context.Context, v *auth.Verifier, conns *connection
 		MaxHeaderBytes:    lim.MaxHeaderBytes,
 	}
 	return nil
-}
-
-// gatewayError answers a REST request refused before the gateway saw it
-// through the gateway's own error handler, so that the body is the same
-// google.rpc.Status as for every other error.
-func gatewayError(gw *runtime.ServeMux) func(w http.ResponseWriter, r *http.Request, err error, httpStatus int) {
-	return func(w http.ResponseWriter, r *http.Request, err error, httpStatus int) {
-		st, _ := errs.ToStatus(err)
-		err = st.Err()
-		if httpStatus != 0 {
-			err = &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err}
-		}
-		_, out := runtime.MarshalerForRequest(gw, r)
-		runtime.HTTPError(r.Context(), gw, out, w, r, err)
-	}
 }
 
 // webhookSecrets splits ZOOM_WEBHOOK_SECRET_TOKEN: one secret token per
@@ -426,6 +434,7 @@ func (a *App) watchStoreHealth(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		a.storeUp.Store(status == healthpb.HealthCheckResponse_SERVING)
 		a.health.SetServingStatus("", status)
 		for _, svc := range []string{zcv1.ConnectionService_ServiceDesc.ServiceName, zcv1.MeetingService_ServiceDesc.ServiceName} {
 			a.health.SetServingStatus(svc, status)
@@ -436,6 +445,16 @@ func (a *App) watchStoreHealth(ctx context.Context) {
 		case <-time.After(every):
 		}
 	}
+}
+
+// storeReady answers /readyz from the health watch's last ping, as the gRPC
+// health check does: a hung store must not hang the probe (a load balancer
+// waits for it).
+func (a *App) storeReady(context.Context) error {
+	if !a.storeUp.Load() {
+		return errors.New("the store did not answer the last health ping")
+	}
+	return nil
 }
 
 func (a *App) shutdown() {

@@ -46,7 +46,7 @@ func TestGoClientAgainstTheService(t *testing.T) {
 	must(t, err)
 	defer member.Close()
 	_, err = member.Connections().StartOrgConnection(ctx, &zcv1.StartOrgConnectionRequest{OrgId: o.id})
-	if client.Reason(err) != "ROLE_REQUIRED" {
-		t.Fatalf("a member starting the org connection: %v (reason %q)", err, client.Reason(err))
+	if client.Reason(err) != "ROLE_REQUIRED" || client.ErrorReason(err) != zcv1.ErrorReason_ERROR_REASON_ROLE_REQUIRED {
+		t.Fatalf("a member starting the org connection: %v (reason %q, %s)", err, client.Reason(err), client.ErrorReason(err))
 	}
 }

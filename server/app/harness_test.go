@@ -17,6 +17,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/app"
 	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
@@ -78,6 +79,9 @@ type harness struct {
 	done    chan error
 	conn    *grpc.ClientConn
 	browser *webtest.Browser
+	// logs holds the service's whole log, debug level included, for tests
+	// of what is (and is not) logged; the test log shows info and above.
+	logs webtest.LogBuffer
 }
 
 // option adjusts the service's or the Zoom emulator's configuration.
@@ -160,7 +164,10 @@ func (h *harness) replica(t testing.TB) *harness {
 
 func (h *harness) start() {
 	h.t.Helper()
-	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(slog.NewMultiHandler(
+		slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}),
+		slog.NewTextHandler(&h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}),
+	))
 	var err error
 	for range 50 { // the previous instance's ports may linger briefly
 		h.app, err = app.New(context.Background(), h.cfg, logger)
@@ -458,13 +465,13 @@ func assertNoSecretsInJSON(t testing.TB, raw []byte) {
 
 func transports(h *harness) []transport { return []transport{grpcTransport{h}, restTransport{h}} }
 
-func wantCode(t testing.TB, err error, code codes.Code, reason string) {
+func wantCode(t testing.TB, err error, code codes.Code, reason errs.Reason) {
 	t.Helper()
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		t.Fatalf("got %v, want %s/%s", err, code, reason)
 	}
-	if ae.code != code || (reason != "" && ae.reason != reason) {
+	if ae.code != code || (reason != 0 && ae.reason != errs.ReasonName(reason)) {
 		t.Fatalf("got %s/%s (%q), want %s/%s", ae.code, ae.reason, ae.msg, code, reason)
 	}
 	if ae.msg == "" {

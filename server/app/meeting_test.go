@@ -97,7 +97,7 @@ func meetingLifecycle(t testing.TB, o *org) {
 	changed := createReq(o, "b1", "mia")
 	changed.Topic = "Something else"
 	_, err = o.createMeeting(t, changed)
-	wantCode(t, err, codes.AlreadyExists, "BOOKING_CONFLICT")
+	wantCode(t, err, codes.AlreadyExists, zcv1.ErrorReason_ERROR_REASON_BOOKING_CONFLICT)
 	got, err := o.getMeeting(t, "b1")
 	must(t, err)
 	if got.GetZoomMeetingId() != m.GetZoomMeetingId() {
@@ -125,7 +125,7 @@ func meetingLifecycle(t testing.TB, o *org) {
 		t.Fatalf("Zoom still has %d meetings after cancelling", n)
 	}
 	_, err = o.getMeeting(t, "b1")
-	wantCode(t, err, codes.NotFound, "MEETING_NOT_FOUND")
+	wantCode(t, err, codes.NotFound, zcv1.ErrorReason_ERROR_REASON_MEETING_NOT_FOUND)
 
 	// A personal connection takes precedence for new meetings.
 	o.connectPersonal(t, "mia", zoomemu.DevOtherOwnerID)
@@ -144,30 +144,30 @@ func meetingLifecycle(t testing.TB, o *org) {
 func meetingPreconditions(t testing.TB, o *org) {
 	o.upsertMembers(t)
 	_, err := o.createMeeting(t, createReq(o, "b1", "mia"))
-	wantCode(t, err, codes.FailedPrecondition, "NO_ZOOM_CONNECTION")
+	wantCode(t, err, codes.FailedPrecondition, zcv1.ErrorReason_ERROR_REASON_NO_ZOOM_CONNECTION)
 	o.connect(t)
 	_, err = o.createMeeting(t, createReq(o, "b2", "liam"))
-	wantCode(t, err, codes.FailedPrecondition, "USER_NOT_IN_ZOOM_ACCOUNT")
+	wantCode(t, err, codes.FailedPrecondition, zcv1.ErrorReason_ERROR_REASON_USER_NOT_IN_ZOOM_ACCOUNT)
 	bad := createReq(o, "b3", "mia")
 	bad.Duration = durationpb.New(90 * time.Second)
 	_, err = o.createMeeting(t, bad)
-	wantCode(t, err, codes.InvalidArgument, "INVALID_MEETING")
+	wantCode(t, err, codes.InvalidArgument, zcv1.ErrorReason_ERROR_REASON_INVALID_MEETING)
 	_, err = o.createMeeting(t, &zcv1.CreateMeetingRequest{OrgId: o.id, BookingId: "b4", UserId: "mia"})
-	wantCode(t, err, codes.InvalidArgument, "INVALID_MEETING")
+	wantCode(t, err, codes.InvalidArgument, zcv1.ErrorReason_ERROR_REASON_INVALID_MEETING)
 	err = o.tr.call(t, o.owner, zcv1.MeetingService_CreateMeeting_FullMethodName, createReq(o, "b5", "mia"), &zcv1.CreateMeetingResponse{})
-	wantCode(t, err, codes.PermissionDenied, "INTERNAL_ONLY")
+	wantCode(t, err, codes.PermissionDenied, zcv1.ErrorReason_ERROR_REASON_INTERNAL_ONLY)
 
 	// The org grant dies behind the service's back (uninstalled in Zoom):
 	// the next use finds out, and the connection needs reconnecting.
 	must(t, o.h.zoom.Uninstall(orgClientID, zoomemu.DevAdminID))
 	_, err = o.createMeeting(t, createReq(o, "b6", "mia"))
-	wantCode(t, err, codes.FailedPrecondition, "ORG_NEEDS_RECONNECT")
+	wantCode(t, err, codes.FailedPrecondition, zcv1.ErrorReason_ERROR_REASON_ORG_NEEDS_RECONNECT)
 	o.wantState(t, zcv1.ConnectionState_CONNECTION_STATE_NEEDS_RECONNECT, zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_INVALID_GRANT)
 	if kinds := o.activityKinds(t); kinds[0] != zcv1.ActivityKind_ACTIVITY_KIND_ORG_NEEDS_RECONNECT {
 		t.Fatalf("activity = %v", kinds)
 	}
 	_, err = o.createMeeting(t, createReq(o, "b7", "mia"))
-	wantCode(t, err, codes.FailedPrecondition, "ORG_NEEDS_RECONNECT")
+	wantCode(t, err, codes.FailedPrecondition, zcv1.ErrorReason_ERROR_REASON_ORG_NEEDS_RECONNECT)
 	_, err = o.disconnect(t, o.owner)
 	must(t, err)
 }
@@ -180,7 +180,7 @@ func meetingRateLimited(t testing.TB, o *org) {
 		Header: http.Header{"Retry-After": {retryAt.Format(time.RFC3339)}, "X-Ratelimit-Type": {"Daily-limit"}},
 		Body:   `{"code":429,"message":"You have exceeded the daily rate limit (100) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00."}`})
 	_, err := o.createMeeting(t, createReq(o, "b1", "mia"))
-	wantCode(t, err, codes.ResourceExhausted, "ZOOM_RATE_LIMITED")
+	wantCode(t, err, codes.ResourceExhausted, zcv1.ErrorReason_ERROR_REASON_ZOOM_RATE_LIMITED)
 	if d := err.(*apiError).retry; d < 85*time.Minute || d > 91*time.Minute {
 		t.Fatalf("RetryInfo delay %v, want about 90 minutes", d)
 	}
@@ -197,12 +197,12 @@ func meetingZoomDown(t testing.TB, o *org) {
 	o.h.zoom.InjectFault(zoomemu.EndpointMeetings, zoomemu.Fault{Status: http.StatusServiceUnavailable, Body: "unavailable"})
 	began := time.Now()
 	_, err := o.createMeeting(t, createReq(o, "b1", "mia")) // the transports give 10 s
-	wantCode(t, err, codes.Unavailable, "ZOOM_UNAVAILABLE")
+	wantCode(t, err, codes.Unavailable, zcv1.ErrorReason_ERROR_REASON_ZOOM_UNAVAILABLE)
 	if took := time.Since(began); took > 10*time.Second {
 		t.Fatalf("took %v", took)
 	}
 	_, err = o.getMeeting(t, "b1")
-	wantCode(t, err, codes.NotFound, "MEETING_NOT_FOUND")
+	wantCode(t, err, codes.NotFound, zcv1.ErrorReason_ERROR_REASON_MEETING_NOT_FOUND)
 	o.h.zoom.ClearFaults()
 	m, err := o.createMeeting(t, createReq(o, "b1", "mia"))
 	must(t, err)
@@ -219,9 +219,9 @@ func meetingLostAnswer(t testing.TB, o *org) {
 	o.upsertMembers(t)
 	o.h.zoom.InjectFault(zoomemu.EndpointMeetings, zoomemu.Fault{DropAfterProcessing: true, Times: 2})
 	_, err := o.createMeeting(t, createReq(o, "b1", "mia"))
-	wantCode(t, err, codes.Unavailable, "")
+	wantCode(t, err, codes.Unavailable, 0)
 	_, err = o.createMeeting(t, createReq(o, "b2", "mia"))
-	wantCode(t, err, codes.Unavailable, "")
+	wantCode(t, err, codes.Unavailable, 0)
 	if n := zoomMeetings(o, zoomemu.DevMemberID); n != 2 {
 		t.Fatalf("Zoom has %d meetings after the lost answers, want 2", n)
 	}

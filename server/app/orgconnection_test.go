@@ -162,7 +162,7 @@ func happyPath(t testing.TB, o *org) {
 	h.assertNoTokenAtRest(t, true)
 
 	_, err := o.start(t, o.owner)
-	wantCode(t, err, codes.FailedPrecondition, "ORG_ALREADY_CONNECTED")
+	wantCode(t, err, codes.FailedPrecondition, zcv1.ErrorReason_ERROR_REASON_ORG_ALREADY_CONNECTED)
 	webtest.WantPage(t, h.browser.Get(res.GetInstallUrl()), http.StatusNotFound, "INSTALL_LINK_INVALID")
 
 	h.restart()
@@ -298,7 +298,7 @@ func authorization(t testing.TB, o *org, h *harness) {
 		wantCode(t, call(t, other), codes.PermissionDenied, auth.ReasonWrongOrg)
 		wantCode(t, call(t, ""), codes.Unauthenticated, auth.ReasonTokenMissing)
 		wantCode(t, call(t, expiredTok), codes.Unauthenticated, auth.ReasonTokenExpired)
-		wantCode(t, call(t, "not.a.jwt"), codes.Unauthenticated, "")
+		wantCode(t, call(t, "not.a.jwt"), codes.Unauthenticated, 0)
 	}
 	_, err = o.start(t, internalToken(t))
 	wantCode(t, err, codes.PermissionDenied, auth.ReasonInternalNotAllowed)
@@ -309,7 +309,7 @@ func authorization(t testing.TB, o *org, h *harness) {
 	}
 	bad := &org{h: h, tr: o.tr, id: "bad{org}"}
 	_, err = bad.get(t, internalToken(t))
-	wantCode(t, err, codes.InvalidArgument, "INVALID_ORG_ID")
+	wantCode(t, err, codes.InvalidArgument, zcv1.ErrorReason_ERROR_REASON_INVALID_ORG_ID)
 
 	err = o.tr.call(t, o.mem, zcv1.ConnectionService_PreviewOrgDisconnect_FullMethodName,
 		&zcv1.PreviewOrgDisconnectRequest{OrgId: o.id}, &zcv1.PreviewOrgDisconnectResponse{})

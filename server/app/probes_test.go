@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
+	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"google.golang.org/grpc/codes"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
@@ -55,9 +56,10 @@ func TestHealthAndReflectionNeedNoToken(t *testing.T) {
 // the store's error text.
 func TestStoreOutage(t *testing.T) {
 	redisSrv := redistest.StartStandalone(t)
-	h := newHarness(t, redisSrv.URL())
+	h := newHarness(t, redisSrv.URL(), withWebhooks())
 	o := newOrg(h, t, grpcTransport{h}, "outage")
 	o.wantState(t, notConnected, noReason)
+	installURL := o.mustStart(t).GetInstallUrl()
 
 	rdb := redis.NewClient(&redis.Options{Addr: redisSrv.Addr})
 	_ = rdb.Do(context.Background(), "SHUTDOWN", "NOSAVE").Err() // the connection drops: no answer
@@ -84,9 +86,47 @@ func TestStoreOutage(t *testing.T) {
 	for _, tr := range transports(h) {
 		o := newOrg(h, t, tr, "outage")
 		_, err := o.get(t, o.mem)
-		wantCode(t, err, codes.Unavailable, "STORE_UNAVAILABLE")
+		wantCode(t, err, codes.Unavailable, zcv1.ErrorReason_ERROR_REASON_STORE_UNAVAILABLE)
 		if ae := err.(*apiError); strings.Contains(ae.msg, "127.0.0.1") || strings.Contains(ae.msg, "dial") {
 			t.Fatalf("the store's error leaked to the caller: %q", ae.msg)
 		}
 	}
+
+	// The same classification on the plain HTTP paths: the OAuth page and
+	// the webhook endpoint say UNAVAILABLE (503), not an internal error.
+	webtest.WantPage(t, h.browser.Get(installURL), http.StatusServiceUnavailable, "STORE_UNAVAILABLE")
+	body := []byte(`{"event":"app_deauthorized","event_ts":1,"payload":{"account_id":"a1"}}`)
+	if status := h.postWebhook(t, body, webhookSecret, time.Now()); status != http.StatusServiceUnavailable {
+		t.Fatalf("webhook with the store down: HTTP %d, want 503", status)
+	}
+}
+
+// TestReadyzAnswersAtOnceWhileRedisHangs: with Redis frozen (SIGSTOP: the
+// connections stay open, nothing answers) /readyz answers within a second,
+// and soon says the service is not ready.
+func TestReadyzAnswersAtOnceWhileRedisHangs(t *testing.T) {
+	redisSrv := redistest.StartStandalone(t)
+	h := newHarness(t, redisSrv.URL())
+	redisSrv.Freeze(t)
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		start := time.Now()
+		resp, err := client.Get(h.baseURL() + "/readyz")
+		took := time.Since(start)
+		must(t, err)
+		resp.Body.Close()
+		if took > time.Second {
+			t.Fatalf("/readyz took %s with Redis frozen", took)
+		}
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still HTTP %d with Redis frozen", resp.StatusCode)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	redisSrv.Thaw()
+	h.waitReady()
 }

@@ -291,11 +291,11 @@ func detach(t testing.TB, o *org) {
 	o.connect(t)
 	o.upsertMembers(t)
 	_, err := o.detachCall(t, "mia")
-	wantCode(t, err, codes.PermissionDenied, "DETACH_NOT_ALLOWED")
+	wantCode(t, err, codes.PermissionDenied, zcv1.ErrorReason_ERROR_REASON_DETACH_NOT_ALLOWED)
 	_, err = o.updateSettings(t, o.mem, &zcv1.OrgZoomSettings{AllowUsersToDetach: true}, "allow_users_to_detach")
 	wantCode(t, err, codes.PermissionDenied, auth.ReasonRoleRequired)
 	_, err = o.updateSettings(t, o.admin, &zcv1.OrgZoomSettings{AllowUsersToDetach: true}, "no_such_setting")
-	wantCode(t, err, codes.InvalidArgument, "INVALID_UPDATE_MASK")
+	wantCode(t, err, codes.InvalidArgument, zcv1.ErrorReason_ERROR_REASON_INVALID_UPDATE_MASK)
 
 	// Only the masked field changes.
 	s, err := o.updateSettings(t, o.admin, &zcv1.OrgZoomSettings{AllowUsersToDetach: true, WaitingRoom: true}, "allow_users_to_detach")
@@ -332,7 +332,7 @@ func detach(t testing.TB, o *org) {
 	}
 	resp := &zcv1.ListActivityResponse{}
 	must(t, o.tr.call(t, o.admin, zcv1.ConnectionService_ListActivity_FullMethodName, &zcv1.ListActivityRequest{OrgId: o.id, PageSize: 3}, resp))
-	if d := resp.GetEntries()[2].GetDetails(); d["allow_users_to_detach"] != "false → true" || resp.GetEntries()[2].GetActor() != "adam" {
+	if d := resp.GetEntries()[2].GetDetails(); d["allowUsersToDetach"] != "false → true" || resp.GetEntries()[2].GetActor() != "adam" {
 		t.Fatalf("settings change entry = %v", resp.GetEntries()[2])
 	}
 	_, err = o.disconnect(t, o.owner)
@@ -396,7 +396,7 @@ func roster(t testing.TB, o *org) {
 	_, err = o.roster(t, o.mem, &zcv1.ListConnectedUsersRequest{})
 	wantCode(t, err, codes.PermissionDenied, auth.ReasonRoleRequired)
 	_, err = o.roster(t, o.admin, &zcv1.ListConnectedUsersRequest{PageToken: "!!"})
-	wantCode(t, err, codes.InvalidArgument, "INVALID_PAGE_TOKEN")
+	wantCode(t, err, codes.InvalidArgument, zcv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN)
 
 	must(t, o.tr.call(t, o.userToken(t, "adam"), zcv1.ConnectionService_DisconnectPersonalConnection_FullMethodName,
 		&zcv1.DisconnectPersonalConnectionRequest{OrgId: o.id, UserId: "adam"}, &zcv1.DisconnectPersonalConnectionResponse{}))
@@ -427,7 +427,7 @@ func batch(t testing.TB, o *org) {
 	}
 	err := o.tr.call(t, internalToken(t), zcv1.ConnectionService_BatchGetEffectiveZoomAccounts_FullMethodName,
 		&zcv1.BatchGetEffectiveZoomAccountsRequest{OrgId: o.id, UserIds: append(ids, "one-too-many")}, resp)
-	wantCode(t, err, codes.InvalidArgument, "TOO_MANY_USERS")
+	wantCode(t, err, codes.InvalidArgument, zcv1.ErrorReason_ERROR_REASON_TOO_MANY_USERS)
 	err = o.tr.call(t, o.mem, zcv1.ConnectionService_BatchGetEffectiveZoomAccounts_FullMethodName,
 		&zcv1.BatchGetEffectiveZoomAccountsRequest{OrgId: o.id, UserIds: ids[:1]}, resp)
 	wantCode(t, err, codes.PermissionDenied, auth.ReasonInternalOnly)

@@ -75,7 +75,7 @@ func lostAnswerLongAgenda(t *testing.T, o *org, retryOn *harness) {
 		req.Agenda = strings.Repeat("Zoom lists only the first 250 characters. ", n/42+1)[:n-1] + "!"
 		o.h.zoom.InjectFault(zoomemu.EndpointMeetings, zoomemu.Fault{DropAfterProcessing: true, Times: 1})
 		_, err := o.createMeeting(t, req)
-		wantCode(t, err, codes.Unavailable, "ZOOM_UNAVAILABLE")
+		wantCode(t, err, codes.Unavailable, zcv1.ErrorReason_ERROR_REASON_ZOOM_UNAVAILABLE)
 		if msg := err.(*apiError).msg; !strings.Contains(msg, "unknown") || !strings.Contains(msg, "safe") || strings.Contains(msg, "nothing was changed") {
 			t.Fatalf("the unknown outcome is misreported: %q", msg)
 		}
@@ -166,7 +166,7 @@ func rateLimitsAsZoomSendsThem(t *testing.T, o *org) {
 	} {
 		o.h.zoom.InjectFault(zoomemu.EndpointMeetings, f)
 		_, err := o.createMeeting(t, createReq(o, "daily", "mia"))
-		wantCode(t, err, codes.ResourceExhausted, "ZOOM_RATE_LIMITED")
+		wantCode(t, err, codes.ResourceExhausted, zcv1.ErrorReason_ERROR_REASON_ZOOM_RATE_LIMITED)
 		if d, want := err.(*apiError).retry, untilMidnight(); d < want-time.Minute || d > want+time.Minute {
 			t.Fatalf("%s: RetryInfo %v, want the wait until 00:00 UTC (%v)", name, d, want)
 		}
@@ -210,11 +210,11 @@ func TestZoomScopeMissing(t *testing.T) {
 				o.upsertMembers(t)
 				h.zoom.InjectFault(zoomemu.EndpointMeetings, zoomemu.Fault{DropAfterProcessing: true, Times: 1})
 				_, err := o.createMeeting(t, createReq(o, "b1", "mia"))
-				wantCode(t, err, codes.Unavailable, "ZOOM_UNAVAILABLE")
+				wantCode(t, err, codes.Unavailable, zcv1.ErrorReason_ERROR_REASON_ZOOM_UNAVAILABLE)
 				for range 3 {
 					calls := h.zoom.Stats().MeetingsCalls
 					_, err = o.createMeeting(t, createReq(o, "b1", "mia"))
-					wantCode(t, err, codes.FailedPrecondition, "ZOOM_SCOPE_MISSING")
+					wantCode(t, err, codes.FailedPrecondition, zcv1.ErrorReason_ERROR_REASON_ZOOM_SCOPE_MISSING)
 					if msg := err.(*apiError).msg; !strings.Contains(msg, "meeting:read:list_meetings:admin") ||
 						!strings.Contains(msg, "admin-managed") || !strings.Contains(msg, "ZOOM_ORG_CLIENT_ID") {
 						t.Fatalf("the message does not say which scope and app: %q", msg)
@@ -231,7 +231,7 @@ func TestZoomScopeMissing(t *testing.T) {
 				}
 				must(t, o.deleteMeeting(t, "b1"))
 				_, err = o.getMeeting(t, "b1")
-				wantCode(t, err, codes.NotFound, "MEETING_NOT_FOUND")
+				wantCode(t, err, codes.NotFound, zcv1.ErrorReason_ERROR_REASON_MEETING_NOT_FOUND)
 
 				// The user-managed app cannot even read who approved it.
 				resp := &zcv1.StartPersonalConnectionResponse{}

@@ -127,7 +127,7 @@ func newHSVerifier(t testing.TB, mod func(*VerifierConfig)) *Verifier {
 }
 
 // wantReason fails unless err is an *errs.Error of kind and reason.
-func wantReason(t testing.TB, err error, kind errs.Kind, reason string) {
+func wantReason(t testing.TB, err error, kind errs.Kind, reason errs.Reason) {
 	t.Helper()
 	e := errs.As(err)
 	if e == nil {

@@ -57,11 +57,29 @@ func (v *Verifier) authenticate(ctx context.Context, method string) (context.Con
 		if hidden {
 			v.log.ErrorContext(ctx, "auth: cannot authenticate", "method", method, "error", err)
 		} else if e := errs.As(err); e != nil {
-			v.log.DebugContext(ctx, "auth: refused", "method", method, "reason", e.Reason)
+			v.log.DebugContext(ctx, "auth: refused", "method", method, "reason", errs.ReasonName(e.Reason))
 		}
 		return nil, s.Err()
 	}
+	if rec, ok := ctx.Value(callRecordKey{}).(*CallRecord); ok {
+		rec.Subject, rec.Internal = p.Subject, p.Internal
+	}
 	return NewContext(ctx, p), nil
+}
+
+// CallRecord receives the authenticated caller of a call for the access
+// log, which runs before authentication. It never holds the token.
+type CallRecord struct {
+	Subject  string
+	Internal bool
+}
+
+type callRecordKey struct{}
+
+// WithCallRecord returns ctx carrying rec, which the interceptors fill in
+// once the caller is authenticated.
+func WithCallRecord(ctx context.Context, rec *CallRecord) context.Context {
+	return context.WithValue(ctx, callRecordKey{}, rec)
 }
 
 func (v *Verifier) fromMetadata(ctx context.Context) (*Principal, error) {
@@ -84,7 +102,12 @@ func (v *Verifier) fromAuthorization(ctx context.Context, values []string) (*Pri
 	default:
 		return nil, errs.Unauthenticated(ReasonTokenMalformed, "send exactly one authorization header, not %d", len(values))
 	}
-	scheme, token, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
+	return v.FromHeader(ctx, values[0])
+}
+
+// FromHeader verifies an authorization header ("Bearer <token>").
+func (v *Verifier) FromHeader(ctx context.Context, header string) (*Principal, error) {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(header), " ")
 	if !strings.EqualFold(scheme, "Bearer") {
 		return nil, errs.Unauthenticated(ReasonTokenMalformed, "the authorization header must be: Bearer <token>")
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zoomconnect/zoomconnect/server/errs"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -95,7 +96,7 @@ func TestInterceptors(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		ctx    context.Context
-		reason string // "" means OK
+		reason errs.Reason // 0 means OK
 	}{
 		{"no header", context.Background(), ReasonTokenMissing},
 		{"empty bearer", withAuth("Bearer "), ReasonTokenMissing},
@@ -104,8 +105,8 @@ func TestInterceptors(t *testing.T) {
 		{"two headers", withAuth("Bearer "+good, "Bearer "+good), ReasonTokenMalformed},
 		{"garbage", withAuth("Bearer xyz"), ReasonTokenMalformed},
 		{"expired", withAuth("Bearer " + mint(t, expired)), ReasonTokenExpired},
-		{"valid", withAuth("Bearer " + good), ""},
-		{"scheme is case-insensitive", withAuth("bEaReR " + good), ""},
+		{"valid", withAuth("Bearer " + good), 0},
+		{"scheme is case-insensitive", withAuth("bEaReR " + good), 0},
 	} {
 		t.Run("unary "+tc.name, func(t *testing.T) {
 			_, err := client.List(tc.ctx, &healthpb.HealthListRequest{})
@@ -121,10 +122,10 @@ func TestInterceptors(t *testing.T) {
 	}
 }
 
-func checkCall(t *testing.T, err error, reason string, h *recordingHealth) {
+func checkCall(t *testing.T, err error, reason errs.Reason, h *recordingHealth) {
 	t.Helper()
-	if reason != "" {
-		if status.Code(err) != codes.Unauthenticated || reasonOf(err) != reason {
+	if reason != 0 {
+		if status.Code(err) != codes.Unauthenticated || reasonOf(err) != errs.ReasonName(reason) {
 			t.Fatalf("error = %v (reason %q), want UNAUTHENTICATED %s", err, reasonOf(err), reason)
 		}
 		select {

@@ -10,25 +10,32 @@ import (
 	"context"
 	"fmt"
 
+	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 )
 
 // Reasons reported in google.rpc.ErrorInfo, for clients and tests to match.
 const (
-	ReasonTokenMissing     = "TOKEN_MISSING"
-	ReasonTokenMalformed   = "TOKEN_MALFORMED"
-	ReasonTokenExpired     = "TOKEN_EXPIRED"
-	ReasonTokenNotYetValid = "TOKEN_NOT_YET_VALID"
-	ReasonTokenInvalid     = "TOKEN_INVALID"
+	ReasonTokenMissing     = zcv1.ErrorReason_ERROR_REASON_TOKEN_MISSING
+	ReasonTokenMalformed   = zcv1.ErrorReason_ERROR_REASON_TOKEN_MALFORMED
+	ReasonTokenExpired     = zcv1.ErrorReason_ERROR_REASON_TOKEN_EXPIRED
+	ReasonTokenNotYetValid = zcv1.ErrorReason_ERROR_REASON_TOKEN_NOT_YET_VALID
+	ReasonTokenInvalid     = zcv1.ErrorReason_ERROR_REASON_TOKEN_INVALID
+	// ReasonTokenIssuerMismatch and ReasonTokenAudienceMismatch: a valid
+	// token of the identity provider, for another issuer or service.
+	ReasonTokenIssuerMismatch   = zcv1.ErrorReason_ERROR_REASON_TOKEN_ISSUER_MISMATCH
+	ReasonTokenAudienceMismatch = zcv1.ErrorReason_ERROR_REASON_TOKEN_AUDIENCE_MISMATCH
+	// ReasonTokenLifetimeTooLong: a person token lives longer than allowed.
+	ReasonTokenLifetimeTooLong = zcv1.ErrorReason_ERROR_REASON_TOKEN_LIFETIME_TOO_LONG
 	// ReasonAuthUnavailable: the signing keys cannot be fetched and none are
 	// cached (UNAVAILABLE, not the caller's fault).
-	ReasonAuthUnavailable = "AUTH_UNAVAILABLE"
+	ReasonAuthUnavailable = zcv1.ErrorReason_ERROR_REASON_AUTH_UNAVAILABLE
 
-	ReasonWrongOrg           = "WRONG_ORG"
-	ReasonRoleRequired       = "ROLE_REQUIRED"
-	ReasonNotTheUser         = "NOT_THE_USER"
-	ReasonInternalOnly       = "INTERNAL_ONLY"
-	ReasonInternalNotAllowed = "INTERNAL_NOT_ALLOWED"
+	ReasonWrongOrg           = zcv1.ErrorReason_ERROR_REASON_WRONG_ORG
+	ReasonRoleRequired       = zcv1.ErrorReason_ERROR_REASON_ROLE_REQUIRED
+	ReasonNotTheUser         = zcv1.ErrorReason_ERROR_REASON_NOT_THE_USER
+	ReasonInternalOnly       = zcv1.ErrorReason_ERROR_REASON_INTERNAL_ONLY
+	ReasonInternalNotAllowed = zcv1.ErrorReason_ERROR_REASON_INTERNAL_NOT_ALLOWED
 )
 
 // InternalScope marks a token as an internal service's: it has no org and

@@ -29,28 +29,28 @@ func TestAuthorizationMatrix(t *testing.T) {
 		internal = &Principal{Subject: "scheduler", Internal: true, Scopes: []string{InternalScope}}
 		nobody   *Principal
 	)
-	const ok = ""
+	const ok errs.Reason = 0
 	checks := []struct {
 		name  string
 		check func(*Principal) error
-		want  map[*Principal]string // reason per caller
+		want  map[*Principal]errs.Reason // reason per caller
 	}{
 		{"RequireOrgMember(org-1)", func(p *Principal) error { return p.RequireOrgMember("org-1") },
-			map[*Principal]string{owner: ok, admin: ok, member: ok, stranger: ReasonWrongOrg, internal: ok, nobody: ReasonTokenMissing}},
+			map[*Principal]errs.Reason{owner: ok, admin: ok, member: ok, stranger: ReasonWrongOrg, internal: ok, nobody: ReasonTokenMissing}},
 		{"RequireOrgAdmin(org-1)", func(p *Principal) error { return p.RequireOrgAdmin("org-1") },
-			map[*Principal]string{owner: ok, admin: ok, member: ReasonRoleRequired, stranger: ReasonWrongOrg, internal: ReasonInternalNotAllowed, nobody: ReasonTokenMissing}},
+			map[*Principal]errs.Reason{owner: ok, admin: ok, member: ReasonRoleRequired, stranger: ReasonWrongOrg, internal: ReasonInternalNotAllowed, nobody: ReasonTokenMissing}},
 		{"RequireOrgAdminOrInternal(org-1)", func(p *Principal) error { return p.RequireOrgAdminOrInternal("org-1") },
-			map[*Principal]string{owner: ok, admin: ok, member: ReasonRoleRequired, stranger: ReasonWrongOrg, internal: ok, nobody: ReasonTokenMissing}},
+			map[*Principal]errs.Reason{owner: ok, admin: ok, member: ReasonRoleRequired, stranger: ReasonWrongOrg, internal: ok, nobody: ReasonTokenMissing}},
 		{"RequireInternal", func(p *Principal) error { return p.RequireInternal() },
-			map[*Principal]string{owner: ReasonInternalOnly, admin: ReasonInternalOnly, member: ReasonInternalOnly, stranger: ReasonInternalOnly, internal: ok, nobody: ReasonTokenMissing}},
+			map[*Principal]errs.Reason{owner: ReasonInternalOnly, admin: ReasonInternalOnly, member: ReasonInternalOnly, stranger: ReasonInternalOnly, internal: ok, nobody: ReasonTokenMissing}},
 		{"RequireSelf(org-1, user-1)", func(p *Principal) error { return p.RequireSelf("org-1", "user-1") },
-			map[*Principal]string{owner: ReasonNotTheUser, admin: ReasonNotTheUser, member: ok, stranger: ReasonWrongOrg, internal: ReasonInternalNotAllowed, nobody: ReasonTokenMissing}},
+			map[*Principal]errs.Reason{owner: ReasonNotTheUser, admin: ReasonNotTheUser, member: ok, stranger: ReasonWrongOrg, internal: ReasonInternalNotAllowed, nobody: ReasonTokenMissing}},
 		{"RequireSelfOrOrgAdmin(org-1, user-1)", func(p *Principal) error { return p.RequireSelfOrOrgAdmin("org-1", "user-1") },
-			map[*Principal]string{owner: ok, admin: ok, member: ok, stranger: ReasonWrongOrg, internal: ReasonInternalNotAllowed, nobody: ReasonTokenMissing}},
+			map[*Principal]errs.Reason{owner: ok, admin: ok, member: ok, stranger: ReasonWrongOrg, internal: ReasonInternalNotAllowed, nobody: ReasonTokenMissing}},
 		{"RequireSelfOrOrgAdmin(org-1, user-2)", func(p *Principal) error { return p.RequireSelfOrOrgAdmin("org-1", "user-2") },
-			map[*Principal]string{owner: ok, admin: ok, member: ReasonNotTheUser, stranger: ReasonWrongOrg, internal: ReasonInternalNotAllowed, nobody: ReasonTokenMissing}},
+			map[*Principal]errs.Reason{owner: ok, admin: ok, member: ReasonNotTheUser, stranger: ReasonWrongOrg, internal: ReasonInternalNotAllowed, nobody: ReasonTokenMissing}},
 		{"RequireSelfOrInternal(org-1, user-1)", func(p *Principal) error { return p.RequireSelfOrInternal("org-1", "user-1") },
-			map[*Principal]string{owner: ReasonNotTheUser, admin: ReasonNotTheUser, member: ok, stranger: ReasonWrongOrg, internal: ok, nobody: ReasonTokenMissing}},
+			map[*Principal]errs.Reason{owner: ReasonNotTheUser, admin: ReasonNotTheUser, member: ok, stranger: ReasonWrongOrg, internal: ok, nobody: ReasonTokenMissing}},
 	}
 	names := map[*Principal]string{owner: "owner", admin: "admin", member: "member", stranger: "other org", internal: "internal", nobody: "nil"}
 	for _, c := range checks {

@@ -42,6 +42,11 @@ type VerifierConfig struct {
 	HTTPClient *http.Client
 	// Issuer and Audience, if set, must match iss and (one of) aud.
 	Issuer, Audience string
+	// MaxUserTokenLifetime, if positive, refuses person tokens whose
+	// lifetime (exp - iat) is longer, or that carry no iat: a stolen
+	// long-lived token is a long-lived door. Internal-service tokens are
+	// exempt: they are service credentials, rotated by their operators.
+	MaxUserTokenLifetime time.Duration
 	// Leeway tolerates clock skew on exp, nbf and iat. Default 30 s.
 	Leeway time.Duration
 	// Now is the clock, for tests. Default time.Now.
@@ -54,13 +59,14 @@ type VerifierConfig struct {
 // Verifier checks bearer tokens and turns them into Principals. It is safe
 // for concurrent use.
 type Verifier struct {
-	secret   []byte
-	jwks     *jwksCache // nil without JWKSURL
-	algs     []jose.SignatureAlgorithm
-	expected jwt.Expected
-	leeway   time.Duration
-	now      func() time.Time
-	log      *slog.Logger
+	secret      []byte
+	jwks        *jwksCache // nil without JWKSURL
+	maxLifetime time.Duration
+	algs        []jose.SignatureAlgorithm
+	expected    jwt.Expected
+	leeway      time.Duration
+	now         func() time.Time
+	log         *slog.Logger
 	// verified remembers tokens that passed, until they expire (or at most
 	// verifiedTTL): verifying a JWT costs more than most RPCs it guards.
 	verified verifiedCache
@@ -112,10 +118,11 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 		return nil, errors.New("auth: configure an HS256 secret, a JWKS URL, or both")
 	}
 	v := &Verifier{
-		leeway:   cfg.Leeway,
-		now:      cfg.Now,
-		log:      cfg.Logger,
-		expected: jwt.Expected{Issuer: cfg.Issuer},
+		leeway:      cfg.Leeway,
+		now:         cfg.Now,
+		log:         cfg.Logger,
+		expected:    jwt.Expected{Issuer: cfg.Issuer},
+		maxLifetime: cfg.MaxUserTokenLifetime,
 	}
 	if cfg.Audience != "" {
 		v.expected.AnyAudience = jwt.Audience{cfg.Audience}
@@ -216,6 +223,9 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, time.Tim
 	if err != nil {
 		return nil, time.Time{}, err
 	}
+	if err := v.checkLifetime(p, &c); err != nil {
+		return nil, time.Time{}, err
+	}
 	return p, c.Expiry.Time(), nil
 }
 
@@ -275,12 +285,26 @@ func (v *Verifier) validate(c *Claims) error {
 		return errs.Unauthenticated(ReasonTokenNotYetValid, "the token is issued in the future (iat %s); check the clocks",
 			c.IssuedAt.Time().UTC().Format(time.RFC3339))
 	case errors.Is(err, jwt.ErrInvalidIssuer):
-		return errs.Unauthenticated(ReasonTokenInvalid, "the token is not issued by %q (iss)", v.expected.Issuer)
+		return errs.Unauthenticated(ReasonTokenIssuerMismatch, "the token is not issued by %q (iss)", v.expected.Issuer)
 	case errors.Is(err, jwt.ErrInvalidAudience):
-		return errs.Unauthenticated(ReasonTokenInvalid, "the token is not meant for audience %q (aud)", v.expected.AnyAudience[0])
+		return errs.Unauthenticated(ReasonTokenAudienceMismatch, "the token is not meant for audience %q (aud)", v.expected.AnyAudience[0])
 	default:
 		return errs.Unauthenticated(ReasonTokenInvalid, "the token claims are invalid").Wrap(err)
 	}
+}
+
+// checkLifetime applies MaxUserTokenLifetime to person tokens.
+func (v *Verifier) checkLifetime(p *Principal, c *Claims) error {
+	if v.maxLifetime <= 0 || p.Internal {
+		return nil
+	}
+	if c.IssuedAt == nil {
+		return errs.Unauthenticated(ReasonTokenLifetimeTooLong, "the token has no issue time (iat); person tokens must carry one, and live at most %s", v.maxLifetime)
+	}
+	if life := c.Expiry.Time().Sub(c.IssuedAt.Time()); life > v.maxLifetime {
+		return errs.Unauthenticated(ReasonTokenLifetimeTooLong, "the token lives %s (exp - iat); person tokens may live at most %s", life, v.maxLifetime)
+	}
+	return nil
 }
 
 // principalFrom applies the zoomconnect claim rules: a service carries the

@@ -46,7 +46,7 @@ func TestVerifyClaimRules(t *testing.T) {
 		name   string
 		claims Claims
 		cfg    func(*VerifierConfig)
-		reason string // "" means valid
+		reason errs.Reason // 0 means valid
 	}{
 		{name: "member", claims: memberClaims()},
 		{name: "owner", claims: with(func(c *Claims) { c.OrgRole = RoleOwner })},
@@ -92,20 +92,29 @@ func TestVerifyClaimRules(t *testing.T) {
 			})},
 		{name: "issuer matches", cfg: func(cfg *VerifierConfig) { cfg.Issuer = "https://idp" },
 			claims: with(func(c *Claims) { c.Issuer = "https://idp" })},
-		{name: "issuer differs", reason: ReasonTokenInvalid, cfg: func(cfg *VerifierConfig) { cfg.Issuer = "https://idp" },
+		{name: "issuer differs", reason: ReasonTokenIssuerMismatch, cfg: func(cfg *VerifierConfig) { cfg.Issuer = "https://idp" },
 			claims: with(func(c *Claims) { c.Issuer = "https://evil" })},
-		{name: "issuer missing", reason: ReasonTokenInvalid, cfg: func(cfg *VerifierConfig) { cfg.Issuer = "https://idp" },
+		{name: "issuer missing", reason: ReasonTokenIssuerMismatch, cfg: func(cfg *VerifierConfig) { cfg.Issuer = "https://idp" },
 			claims: memberClaims()},
 		{name: "audience among several", cfg: func(cfg *VerifierConfig) { cfg.Audience = "zoomconnect" },
 			claims: with(func(c *Claims) { c.Audience = []string{"other", "zoomconnect"} })},
-		{name: "audience differs", reason: ReasonTokenInvalid, cfg: func(cfg *VerifierConfig) { cfg.Audience = "zoomconnect" },
+		{name: "audience differs", reason: ReasonTokenAudienceMismatch, cfg: func(cfg *VerifierConfig) { cfg.Audience = "zoomconnect" },
 			claims: with(func(c *Claims) { c.Audience = []string{"other"} })},
 		{name: "audience unchecked when unset", claims: with(func(c *Claims) { c.Audience = []string{"anything"} })},
+		{name: "lifetime at the maximum", cfg: func(cfg *VerifierConfig) { cfg.MaxUserTokenLifetime = time.Hour },
+			claims: memberClaims()},
+		{name: "lifetime over the maximum", reason: ReasonTokenLifetimeTooLong, cfg: func(cfg *VerifierConfig) { cfg.MaxUserTokenLifetime = time.Hour },
+			claims: with(func(c *Claims) { c.Expiry = date(epoch.Add(time.Hour + time.Second)) })},
+		{name: "internal tokens are exempt from the maximum", cfg: func(cfg *VerifierConfig) { cfg.MaxUserTokenLifetime = time.Hour },
+			claims: with(func(c *Claims) {
+				*c = internalClaims()
+				c.Expiry = date(epoch.Add(365 * 24 * time.Hour))
+			})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := newHSVerifier(t, tc.cfg)
 			p, err := v.Verify(context.Background(), mint(t, tc.claims))
-			if tc.reason != "" {
+			if tc.reason != 0 {
 				wantReason(t, err, errs.KindUnauthenticated, tc.reason)
 				return
 			}
@@ -120,6 +129,15 @@ func TestVerifyClaimRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVerifyLifetimeNeedsIssueTime: with a maximum lifetime, a person token
+// without iat has no known lifetime and is refused.
+func TestVerifyLifetimeNeedsIssueTime(t *testing.T) {
+	v := newHSVerifier(t, func(cfg *VerifierConfig) { cfg.MaxUserTokenLifetime = time.Hour })
+	payload := map[string]any{"sub": "u", "org_id": "o", "org_role": "admin", "exp": epoch.Add(time.Minute).Unix()}
+	_, err := v.Verify(context.Background(), sign(t, jose.HS256, testSecret, "", payload))
+	wantReason(t, err, errs.KindUnauthenticated, ReasonTokenLifetimeTooLong)
 }
 
 func TestVerifyPayloadShapes(t *testing.T) {
@@ -140,12 +158,12 @@ func TestVerifyPayloadShapes(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		payload any
-		reason  string
+		reason  errs.Reason
 		scopes  []string
 	}{
-		{"scope string", with("scope", "a  b c"), "", []string{"a", "b", "c"}},
-		{"scope array", with("scope", []string{"a", "b"}), "", []string{"a", "b"}},
-		{"internal via array", map[string]any{"scope": []string{InternalScope}, "exp": epoch.Add(time.Hour).Unix()}, "", []string{InternalScope}},
+		{"scope string", with("scope", "a  b c"), 0, []string{"a", "b", "c"}},
+		{"scope array", with("scope", []string{"a", "b"}), 0, []string{"a", "b"}},
+		{"internal via array", map[string]any{"scope": []string{InternalScope}, "exp": epoch.Add(time.Hour).Unix()}, 0, []string{InternalScope}},
 		{"scope number", with("scope", 7), ReasonTokenMalformed, nil},
 		{"scope array of numbers", with("scope", []int{1}), ReasonTokenMalformed, nil},
 		{"exp string", with("exp", "tomorrow"), ReasonTokenMalformed, nil},
@@ -154,7 +172,7 @@ func TestVerifyPayloadShapes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := v.Verify(context.Background(), sign(t, jose.HS256, testSecret, "", tc.payload))
-			if tc.reason != "" {
+			if tc.reason != 0 {
 				wantReason(t, err, errs.KindUnauthenticated, tc.reason)
 				return
 			}
@@ -177,7 +195,8 @@ func TestVerifyRejectsBadTokens(t *testing.T) {
 	claims := memberClaims()
 
 	for _, tc := range []struct {
-		name, token, reason string
+		name, token string
+		reason      errs.Reason
 	}{
 		{"empty", "", ReasonTokenMissing},
 		{"garbage", "not a token", ReasonTokenMalformed},

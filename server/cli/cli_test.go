@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"maps"
 	"net"
@@ -12,11 +13,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/app"
+	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/cli"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
@@ -68,11 +71,44 @@ func TestDevModeWalkthrough(t *testing.T) {
 	base := "http://" + httpAddr
 	waitReady(t, base)
 
+	// The emulator's address in the start-up log (and the README) serves
+	// a page.
+	emuURL := regexp.MustCompile(`emulator_url=(\S+)`).FindStringSubmatch(logs.String())
+	if emuURL == nil || emuURL[1] != base+"/zoom-emulator" {
+		t.Fatalf("start-up log names no emulator address %s/zoom-emulator:\n%s", base, logs.String())
+	}
+	if resp, err := http.Get(emuURL[1]); err != nil {
+		t.Fatal(err)
+	} else {
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Zoom emulator") || !strings.Contains(string(page), "admin@acme.example") {
+			t.Fatalf("%s: HTTP %d: %s", emuURL[1], resp.StatusCode, page)
+		}
+	}
+
 	var tokenOut bytes.Buffer
 	if code := cli.Main(ctx, []string{"dev-token", "--sub", "olivia", "--org", "acme", "--role", "owner"}, vars, &tokenOut, &bytes.Buffer{}); code != 0 {
 		t.Fatalf("dev-token exit %d", code)
 	}
 	tok := strings.TrimSpace(tokenOut.String())
+
+	// Dev mode checks issuer and audience as production does: a token of
+	// the right secret without them is refused.
+	secret, _, err := secrets.LoadOrCreateDevSecret(vars("ZOOMCONNECT_DATA_DIR"), app.DevHS256SecretFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := auth.Mint(secret, auth.Claims{Subject: "olivia", OrgID: "acme", OrgRole: auth.RoleOwner}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status := restStatus(t, bare, "GET", base+"/v1/orgs/acme/zoom"); status != http.StatusUnauthorized {
+		t.Fatalf("a dev token without issuer and audience: HTTP %d, want 401", status)
+	}
+	if code := cli.Main(ctx, []string{"dev-token", "--ttl", "48h"}, vars, &bytes.Buffer{}, &bytes.Buffer{}); code == 0 {
+		t.Fatal("dev-token minted a person token that outlives ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME")
+	}
 
 	var started struct {
 		InstallURL string `json:"installUrl"`
@@ -127,7 +163,8 @@ func waitReady(t *testing.T, base string) {
 	t.Fatal("service did not become ready")
 }
 
-func rest(t *testing.T, tok, method, rawURL string, out any) {
+// send makes an authenticated request without a body.
+func send(t *testing.T, tok, method, rawURL string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(method, rawURL, nil)
 	if err != nil {
@@ -138,6 +175,19 @@ func rest(t *testing.T, tok, method, rawURL string, out any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+func restStatus(t *testing.T, tok, method, rawURL string) int {
+	t.Helper()
+	resp := send(t, tok, method, rawURL)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func rest(t *testing.T, tok, method, rawURL string, out any) {
+	t.Helper()
+	resp := send(t, tok, method, rawURL)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s %s: HTTP %d", method, rawURL, resp.StatusCode)

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -34,6 +35,13 @@ type Config struct {
 
 	AuthHS256Secret []byte
 	AuthJWKSURL     string
+	// AuthIssuer and AuthAudience, when set, must match a caller token's
+	// iss and aud; both are required with AuthJWKSURL (an identity
+	// provider signs tokens for many services). See AuthClaims.
+	AuthIssuer   string
+	AuthAudience string
+	// AuthMaxTokenLifetime bounds exp - iat of person tokens.
+	AuthMaxTokenLifetime time.Duration
 	// EncryptionKeys is the keyring spec for tokens at rest ("id:base64key,…").
 	EncryptionKeys string
 
@@ -119,25 +127,42 @@ func (c Config) DevMode() bool { return !c.ZoomOrgApp.Configured() && !c.ZoomUse
 // shared by every app and replica calling it.
 const DefaultZoomRate = 2
 
+// Dev-mode caller-token issuer and audience: dev-token mints tokens with
+// them and the service requires them, as it would an identity provider's.
+const (
+	DevAuthIssuer   = "zoomconnect-dev"
+	DevAuthAudience = "zoomconnect"
+)
+
+// AuthClaims returns the issuer and audience caller tokens must carry: the
+// configured ones, or in dev mode without a JWKS the dev ones.
+func (c Config) AuthClaims() (issuer, audience string) {
+	if c.DevMode() && c.AuthJWKSURL == "" {
+		return cmp.Or(c.AuthIssuer, DevAuthIssuer), cmp.Or(c.AuthAudience, DevAuthAudience)
+	}
+	return c.AuthIssuer, c.AuthAudience
+}
+
 // Defaults returns the configuration used when no variable is set.
 func Defaults() Config {
 	return Config{
-		GRPCAddr:           "127.0.0.1:9090",
-		HTTPAddr:           "127.0.0.1:8080",
-		DataDir:            "./data",
-		ZoomOAuthURL:       "https://zoom.us",
-		ZoomAPIURL:         "https://api.zoom.us/v2",
-		InstallLinkTTL:     7 * 24 * time.Hour,
-		OAuthStateTTL:      10 * time.Minute,
-		RequestTimeout:     10 * time.Second,
-		ShutdownTimeout:    15 * time.Second,
-		ZoomRequestTimeout: 10 * time.Second,
-		ZoomRate:           DefaultZoomRate,
-		MonitorInterval:    15 * time.Minute,
-		WebhookWorker:      true,
-		LogLevel:           "info",
-		StreamHeartbeat:    15 * time.Second,
-		Limits:             DefaultLimits(),
+		GRPCAddr:             "127.0.0.1:9090",
+		HTTPAddr:             "127.0.0.1:8080",
+		DataDir:              "./data",
+		ZoomOAuthURL:         "https://zoom.us",
+		ZoomAPIURL:           "https://api.zoom.us/v2",
+		InstallLinkTTL:       7 * 24 * time.Hour,
+		OAuthStateTTL:        10 * time.Minute,
+		RequestTimeout:       10 * time.Second,
+		ShutdownTimeout:      15 * time.Second,
+		ZoomRequestTimeout:   10 * time.Second,
+		ZoomRate:             DefaultZoomRate,
+		MonitorInterval:      15 * time.Minute,
+		WebhookWorker:        true,
+		LogLevel:             "info",
+		AuthMaxTokenLifetime: 24 * time.Hour,
+		StreamHeartbeat:      15 * time.Second,
+		Limits:               DefaultLimits(),
 	}
 }
 
@@ -156,6 +181,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("ZOOMCONNECT_REDIS_URL", &c.RedisURL)
 	str("ZOOMCONNECT_DATA_DIR", &c.DataDir)
 	str("ZOOMCONNECT_AUTH_JWKS_URL", &c.AuthJWKSURL)
+	str("ZOOMCONNECT_AUTH_ISSUER", &c.AuthIssuer)
+	str("ZOOMCONNECT_AUTH_AUDIENCE", &c.AuthAudience)
 	str("ZOOMCONNECT_ENCRYPTION_KEYS", &c.EncryptionKeys)
 	str("ZOOMCONNECT_LOG_LEVEL", &c.LogLevel)
 	str("ZOOM_OAUTH_URL", &c.ZoomOAuthURL)
@@ -190,6 +217,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("ZOOMCONNECT_ZOOM_TIMEOUT", &c.ZoomRequestTimeout)
 	dur("ZOOMCONNECT_MONITOR_INTERVAL", &c.MonitorInterval)
 	dur("ZOOMCONNECT_STREAM_HEARTBEAT", &c.StreamHeartbeat)
+	dur("ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME", &c.AuthMaxTokenLifetime)
 	parse("ZOOMCONNECT_WEBHOOK_WORKER", "true or false", func(v string) bool {
 		b, err := strconv.ParseBool(v)
 		c.WebhookWorker = b
@@ -238,6 +266,12 @@ func (c Config) Validate() error {
 		if err := checkBaseURL(c.AuthJWKSURL); err != nil {
 			add("ZOOMCONNECT_AUTH_JWKS_URL: %v", err)
 		}
+		if c.AuthIssuer == "" || c.AuthAudience == "" {
+			add("ZOOMCONNECT_AUTH_ISSUER and ZOOMCONNECT_AUTH_AUDIENCE are required with ZOOMCONNECT_AUTH_JWKS_URL: an identity provider signs tokens for other services too")
+		}
+	}
+	if c.AuthMaxTokenLifetime <= 0 {
+		add("ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME: must be positive")
 	}
 	if err := checkBaseURL(c.ZoomOAuthURL); err != nil {
 		add("ZOOM_OAUTH_URL: %v", err)

@@ -15,25 +15,36 @@ func TestDefaultsAreDevMode(t *testing.T) {
 	}
 	if !c.DevMode() || c.GRPCAddr != "127.0.0.1:9090" || c.HTTPAddr != "127.0.0.1:8080" || c.RedisURL != "" ||
 		c.DataDir != "./data" || c.InstallLinkTTL != 7*24*time.Hour || c.ZoomOAuthURL != "https://zoom.us" ||
-		c.ZoomAPIURL != "https://api.zoom.us/v2" || c.StreamHeartbeat != 15*time.Second || c.Limits != DefaultLimits() {
+		c.ZoomAPIURL != "https://api.zoom.us/v2" || c.StreamHeartbeat != 15*time.Second || c.Limits != DefaultLimits() ||
+		c.AuthMaxTokenLifetime != 24*time.Hour {
 		t.Fatalf("defaults = %+v", c)
+	}
+	if iss, aud := c.AuthClaims(); iss != DevAuthIssuer || aud != DevAuthAudience {
+		t.Fatalf("dev mode caller tokens: issuer %q, audience %q", iss, aud)
 	}
 }
 
 func TestFromEnv(t *testing.T) {
 	c, err := FromEnv(env(map[string]string{
-		"ZOOMCONNECT_GRPC_ADDR":         "0.0.0.0:7000",
-		"ZOOMCONNECT_PUBLIC_URL":        "https://zc.example.com",
-		"ZOOMCONNECT_REDIS_URL":         "redis://127.0.0.1:6380/0",
-		"ZOOMCONNECT_AUTH_HS256_SECRET": strings.Repeat("s", 32),
-		"ZOOMCONNECT_INSTALL_LINK_TTL":  "48h",
-		"ZOOMCONNECT_STREAM_HEARTBEAT":  "5s",
-		"ZOOM_ORG_CLIENT_ID":            "id",
-		"ZOOM_ORG_CLIENT_SECRET":        "secret",
-		"ZOOM_OAUTH_URL":                "http://127.0.0.1:9999",
+		"ZOOMCONNECT_GRPC_ADDR":               "0.0.0.0:7000",
+		"ZOOMCONNECT_PUBLIC_URL":              "https://zc.example.com",
+		"ZOOMCONNECT_REDIS_URL":               "redis://127.0.0.1:6380/0",
+		"ZOOMCONNECT_AUTH_HS256_SECRET":       strings.Repeat("s", 32),
+		"ZOOMCONNECT_INSTALL_LINK_TTL":        "48h",
+		"ZOOMCONNECT_STREAM_HEARTBEAT":        "5s",
+		"ZOOM_ORG_CLIENT_ID":                  "id",
+		"ZOOM_ORG_CLIENT_SECRET":              "secret",
+		"ZOOM_OAUTH_URL":                      "http://127.0.0.1:9999",
+		"ZOOMCONNECT_AUTH_JWKS_URL":           "https://idp.example.com/jwks",
+		"ZOOMCONNECT_AUTH_ISSUER":             "https://idp.example.com",
+		"ZOOMCONNECT_AUTH_AUDIENCE":           "zoomconnect",
+		"ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME": "2h",
 	}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if iss, aud := c.AuthClaims(); iss != "https://idp.example.com" || aud != "zoomconnect" || c.AuthMaxTokenLifetime != 2*time.Hour {
+		t.Fatalf("auth claims %q %q, max lifetime %s", iss, aud, c.AuthMaxTokenLifetime)
 	}
 	if c.DevMode() || c.GRPCAddr != "0.0.0.0:7000" || c.InstallLinkTTL != 48*time.Hour || c.StreamHeartbeat != 5*time.Second ||
 		c.ZoomOrgApp != (ZoomApp{"id", "secret"}) || string(c.AuthHS256Secret) != strings.Repeat("s", 32) {
@@ -58,6 +69,11 @@ func TestBadConfigurationIsRefusedClearly(t *testing.T) {
 		"bad log level":        {map[string]string{"ZOOMCONNECT_LOG_LEVEL": "loud"}, "ZOOMCONNECT_LOG_LEVEL"},
 		"bad zoom rate":        {map[string]string{"ZOOMCONNECT_ZOOM_RATE": "-3"}, "ZOOMCONNECT_ZOOM_RATE"},
 		"zero heartbeat":       {map[string]string{"ZOOMCONNECT_STREAM_HEARTBEAT": "0s"}, "ZOOMCONNECT_STREAM_HEARTBEAT"},
+		"JWKS without issuer": {map[string]string{"ZOOMCONNECT_AUTH_JWKS_URL": "https://idp/jwks", "ZOOMCONNECT_AUTH_AUDIENCE": "zc"},
+			"ZOOMCONNECT_AUTH_ISSUER and ZOOMCONNECT_AUTH_AUDIENCE are required"},
+		"JWKS without audience": {map[string]string{"ZOOMCONNECT_AUTH_JWKS_URL": "https://idp/jwks", "ZOOMCONNECT_AUTH_ISSUER": "https://idp"},
+			"ZOOMCONNECT_AUTH_ISSUER and ZOOMCONNECT_AUTH_AUDIENCE are required"},
+		"bad token lifetime": {map[string]string{"ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME": "0s"}, "ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := FromEnv(env(tc.env))

@@ -106,22 +106,31 @@ func (s *Service) publish(ctx context.Context, c change) {
 	}
 }
 
-// affectedBy lists the members that conn (the org connection as it was)
-// served without a personal connection: those whose Zoom stops working
-// when it goes away.
+// affectedBy lists the ids of the members that conn (the org connection as
+// it was) served without a personal connection: those whose Zoom stops
+// working when it goes away.
 func (s *Service) affectedBy(ctx context.Context, orgID string, conn *store.OrgConnection) []string {
+	var ids []string
+	for _, m := range s.affectedMembers(ctx, orgID, conn) {
+		ids = append(ids, m.UserID)
+	}
+	return ids
+}
+
+// affectedMembers is affectedBy with the members' details.
+func (s *Service) affectedMembers(ctx context.Context, orgID string, conn *store.OrgConnection) []store.Member {
 	if conn == nil || conn.State != store.StateActive {
 		return nil
 	}
-	var ids []string
+	var out []store.Member
 	err := s.forEachAffected(ctx, orgID, conn, "", func(u store.UserRecords) bool {
-		ids = append(ids, u.UserID)
+		out = append(out, *u.Member)
 		return true
 	})
 	if err != nil {
 		s.log.WarnContext(ctx, "listing the members a change affects", "org_id", orgID, "error", err)
 	}
-	return ids
+	return out
 }
 
 // forEachAffected calls f for each member after `after` that conn serves
@@ -188,7 +197,7 @@ var eventID = regexp.MustCompile(`^[0-9]{1,20}(-[0-9]{1,20})?$`)
 // for the configured StreamHeartbeat, so that proxies keep the stream open.
 func (s *Service) WatchEvents(ctx context.Context, after, orgID string, send func(id string, ev *zcv1.ConnectionEvent) error) error {
 	if after != "" && !eventID.MatchString(after) {
-		return errs.InvalidArgument("after_event_id", "INVALID_EVENT_ID", "after_event_id %q is not an event id this service issued", after)
+		return errs.InvalidArgument("after_event_id", ReasonInvalidEventID, "after_event_id %q is not an event id this service issued", after)
 	}
 	if after == "" {
 		// A fixed cursor from the start: "" on every read would skip

@@ -14,7 +14,10 @@ func ValidateID(id string) error {
 	if id == "" {
 		return fmt.Errorf("must not be empty")
 	}
-	if len(id) > MaxIDLen || !utf8.ValidString(id) {
+	if !utf8.ValidString(id) {
+		return fmt.Errorf("must be UTF-8 text")
+	}
+	if len(id) > MaxIDLen {
 		return fmt.Errorf("must be at most %d characters", MaxIDLen)
 	}
 	for _, r := range id {

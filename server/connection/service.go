@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
@@ -20,26 +21,27 @@ import (
 
 // Reasons this package reports (google.rpc.ErrorInfo.reason).
 const (
-	ReasonOrgAlreadyConnected    = "ORG_ALREADY_CONNECTED"
-	ReasonInstallLinkInvalid     = "INSTALL_LINK_INVALID"
-	ReasonInstallLinkExpired     = "INSTALL_LINK_EXPIRED"
-	ReasonInstallLinkReplaced    = "INSTALL_LINK_REPLACED"
-	ReasonOAuthStateInvalid      = "OAUTH_STATE_INVALID"
-	ReasonOAuthBrowserMismatch   = "OAUTH_BROWSER_MISMATCH"
-	ReasonZoomAccessDenied       = "ZOOM_ACCESS_DENIED"
-	ReasonZoomUserNotAdmin       = "ZOOM_USER_NOT_ADMIN"
-	ReasonZoomCodeExchangeFailed = "ZOOM_CODE_EXCHANGE_FAILED"
-	ReasonZoomUnavailable        = "ZOOM_UNAVAILABLE"
-	ReasonZoomAppNotConfigured   = "ZOOM_APP_NOT_CONFIGURED"
-	ReasonOrgNotConnected        = "ORG_NOT_CONNECTED"
-	ReasonOrgNeedsReconnect      = "ORG_NEEDS_RECONNECT"
-	ReasonDetachNotAllowed       = "DETACH_NOT_ALLOWED"
-	ReasonTooManyUsers           = "TOO_MANY_USERS"
-	ReasonInvalidPageToken       = "INVALID_PAGE_TOKEN"
-	ReasonInvalidUpdateMask      = "INVALID_UPDATE_MASK"
-	ReasonNoZoomConnection       = "NO_ZOOM_CONNECTION"
-	ReasonPersonalNeedsReconnect = "PERSONAL_NEEDS_RECONNECT"
-	ReasonUserNotInZoomAccount   = "USER_NOT_IN_ZOOM_ACCOUNT"
+	ReasonOrgAlreadyConnected    = zcv1.ErrorReason_ERROR_REASON_ORG_ALREADY_CONNECTED
+	ReasonInstallLinkInvalid     = zcv1.ErrorReason_ERROR_REASON_INSTALL_LINK_INVALID
+	ReasonInstallLinkExpired     = zcv1.ErrorReason_ERROR_REASON_INSTALL_LINK_EXPIRED
+	ReasonInstallLinkReplaced    = zcv1.ErrorReason_ERROR_REASON_INSTALL_LINK_REPLACED
+	ReasonOAuthStateInvalid      = zcv1.ErrorReason_ERROR_REASON_OAUTH_STATE_INVALID
+	ReasonOAuthBrowserMismatch   = zcv1.ErrorReason_ERROR_REASON_OAUTH_BROWSER_MISMATCH
+	ReasonZoomAccessDenied       = zcv1.ErrorReason_ERROR_REASON_ZOOM_ACCESS_DENIED
+	ReasonZoomUserNotAdmin       = zcv1.ErrorReason_ERROR_REASON_ZOOM_USER_NOT_ADMIN
+	ReasonZoomCodeExchangeFailed = zcv1.ErrorReason_ERROR_REASON_ZOOM_CODE_EXCHANGE_FAILED
+	ReasonZoomUnavailable        = zcv1.ErrorReason_ERROR_REASON_ZOOM_UNAVAILABLE
+	ReasonZoomAppNotConfigured   = zcv1.ErrorReason_ERROR_REASON_ZOOM_APP_NOT_CONFIGURED
+	ReasonOrgNotConnected        = zcv1.ErrorReason_ERROR_REASON_ORG_NOT_CONNECTED
+	ReasonOrgNeedsReconnect      = zcv1.ErrorReason_ERROR_REASON_ORG_NEEDS_RECONNECT
+	ReasonDetachNotAllowed       = zcv1.ErrorReason_ERROR_REASON_DETACH_NOT_ALLOWED
+	ReasonTooManyUsers           = zcv1.ErrorReason_ERROR_REASON_TOO_MANY_USERS
+	ReasonInvalidPageToken       = zcv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN
+	ReasonInvalidUpdateMask      = zcv1.ErrorReason_ERROR_REASON_INVALID_UPDATE_MASK
+	ReasonNoZoomConnection       = zcv1.ErrorReason_ERROR_REASON_NO_ZOOM_CONNECTION
+	ReasonPersonalNeedsReconnect = zcv1.ErrorReason_ERROR_REASON_PERSONAL_NEEDS_RECONNECT
+	ReasonUserNotInZoomAccount   = zcv1.ErrorReason_ERROR_REASON_USER_NOT_IN_ZOOM_ACCOUNT
+	ReasonInvalidEventID         = zcv1.ErrorReason_ERROR_REASON_INVALID_EVENT_ID
 )
 
 // Paths of the plain HTTP endpoints beside the gateway.
@@ -108,7 +110,7 @@ func New(cfg Config) *Service {
 
 // zoomFailure turns a Zoom error into what the person is told; the cause is
 // kept for the log.
-func zoomFailure(err error, reason, message string) error {
+func zoomFailure(err error, reason errs.Reason, message string) error {
 	var oe *zoom.OAuthError
 	var ae *zoom.APIError
 	if errors.As(err, &oe) || errors.As(err, &ae) {

@@ -28,14 +28,16 @@ const (
 	KindUnavailable
 	KindDeadlineExceeded
 	KindAborted
+	KindCanceled
+	KindUnimplemented
 )
 
 // Error is a failure meant for the caller: a kind, a machine-readable reason
-// (UPPER_SNAKE_CASE, reported in google.rpc.ErrorInfo) and a message a
-// person can act on. Err, if set, is the cause: it is logged, never sent.
+// (reported in google.rpc.ErrorInfo, see ReasonName) and a message a person
+// can act on. Err, if set, is the cause: it is logged, never sent.
 type Error struct {
 	Kind    Kind
-	Reason  string
+	Reason  Reason
 	Message string
 	// RetryAfter, if positive, is reported as google.rpc.RetryInfo.
 	RetryAfter time.Duration
@@ -47,9 +49,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Reason, e.Message, e.Err)
+		return fmt.Sprintf("%s: %s: %v", ReasonName(e.Reason), e.Message, e.Err)
 	}
-	return e.Reason + ": " + e.Message
+	return ReasonName(e.Reason) + ": " + e.Message
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -57,38 +59,38 @@ func (e *Error) Unwrap() error { return e.Err }
 // Is makes errors.Is(err, &Error{Reason: r}) match any *Error with reason r.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Reason != "" && t.Reason == e.Reason
+	return ok && t.Reason != 0 && t.Reason == e.Reason
 }
 
 // New returns an *Error of the given kind.
-func New(kind Kind, reason, format string, args ...any) *Error {
+func New(kind Kind, reason Reason, format string, args ...any) *Error {
 	return &Error{Kind: kind, Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
 // InvalidArgument reports a bad request field.
-func InvalidArgument(field, reason, format string, args ...any) *Error {
+func InvalidArgument(field string, reason Reason, format string, args ...any) *Error {
 	e := New(KindInvalidArgument, reason, format, args...)
 	e.Field = field
 	return e
 }
 
 // PermissionDenied reports an authenticated caller that may not do this.
-func PermissionDenied(reason, format string, args ...any) *Error {
+func PermissionDenied(reason Reason, format string, args ...any) *Error {
 	return New(KindPermissionDenied, reason, format, args...)
 }
 
 // Unauthenticated reports a missing or invalid caller credential.
-func Unauthenticated(reason, format string, args ...any) *Error {
+func Unauthenticated(reason Reason, format string, args ...any) *Error {
 	return New(KindUnauthenticated, reason, format, args...)
 }
 
 // FailedPrecondition reports a request that the current state forbids.
-func FailedPrecondition(reason, format string, args ...any) *Error {
+func FailedPrecondition(reason Reason, format string, args ...any) *Error {
 	return New(KindFailedPrecondition, reason, format, args...)
 }
 
 // NotFound reports a missing resource.
-func NotFound(reason, format string, args ...any) *Error {
+func NotFound(reason Reason, format string, args ...any) *Error {
 	return New(KindNotFound, reason, format, args...)
 }
 

@@ -27,6 +27,8 @@ var kindCodes = map[Kind]codes.Code{
 	KindUnavailable:        codes.Unavailable,
 	KindDeadlineExceeded:   codes.DeadlineExceeded,
 	KindAborted:            codes.Aborted,
+	KindCanceled:           codes.Canceled,
+	KindUnimplemented:      codes.Unimplemented,
 }
 
 // ToStatus turns any error into the status a caller may see. It is the only
@@ -37,37 +39,48 @@ func ToStatus(err error) (*status.Status, bool) {
 		return status.New(codes.OK, ""), false
 	}
 	if e := As(err); e != nil {
-		return e.status(), e.Kind == KindInternal || e.Kind == KindUnavailable
+		return e.Status(), e.Kind == KindInternal || e.Kind == KindUnavailable
 	}
 	if s, ok := status.FromError(err); ok {
-		return s, false
+		return WithReason(s, codeReasons[s.Code()]), false
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		return New(KindDeadlineExceeded, "DEADLINE_EXCEEDED", "the request deadline expired").status(), false
+		return New(KindDeadlineExceeded, ReasonDeadlineExceeded, "the request deadline expired").Status(), false
 	case errors.Is(err, context.Canceled):
-		return status.New(codes.Canceled, "the request was cancelled"), false
+		return New(KindCanceled, ReasonCancelled, "the request was cancelled").Status(), false
 	case errors.Is(err, store.ErrUnavailable):
-		return New(KindUnavailable, "STORE_UNAVAILABLE", "the connection store is unavailable; retry shortly").status(), true
+		return New(KindUnavailable, ReasonStoreUnavailable, "the connection store is unavailable; retry shortly").Status(), true
 	case errors.Is(err, store.ErrConflict):
-		return New(KindAborted, "CONCURRENT_UPDATE", "the record changed concurrently too often; retry").status(), true
+		return New(KindAborted, ReasonConcurrentUpdate, "the record changed concurrently too often; retry").Status(), true
 	}
-	return New(KindInternal, "INTERNAL", "internal error").status(), true
+	return New(KindInternal, ReasonInternal, "internal error").Status(), true
 }
 
-func (e *Error) status() *status.Status {
+// codeReasons gives statuses made outside this package (by gRPC or the REST
+// gateway) a reason; any other code is INTERNAL.
+var codeReasons = map[codes.Code]Reason{
+	codes.Canceled:         ReasonCancelled,
+	codes.DeadlineExceeded: ReasonDeadlineExceeded,
+	codes.InvalidArgument:  ReasonInvalidParameter,
+	codes.NotFound:         ReasonRouteNotFound,
+	codes.Unimplemented:    ReasonMethodNotAllowed,
+}
+
+// Status is the status e is reported as.
+func (e *Error) Status() *status.Status {
 	code, ok := kindCodes[e.Kind]
 	if !ok {
 		code = codes.Internal
 	}
 	s := status.New(code, e.Message)
-	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: e.Reason, Domain: Domain}}
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: ReasonName(e.Reason), Domain: Domain}}
 	if e.RetryAfter > 0 {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(e.RetryAfter)})
 	}
 	if e.Field != "" {
 		details = append(details, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-			Field: e.Field, Description: e.Message, Reason: e.Reason,
+			Field: e.Field, Description: e.Message, Reason: ReasonName(e.Reason),
 		}}})
 	}
 	withDetails, err := s.WithDetails(details...)

@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
@@ -27,11 +28,12 @@ import (
 
 // Reasons this package reports.
 const (
-	ReasonBookingConflict    = "BOOKING_CONFLICT"
-	ReasonCreationInProgress = "MEETING_CREATION_IN_PROGRESS"
-	ReasonMeetingNotFound    = "MEETING_NOT_FOUND"
-	ReasonZoomRateLimited    = "ZOOM_RATE_LIMITED"
-	ReasonInvalidMeeting     = "INVALID_MEETING"
+	ReasonBookingConflict     = zcv1.ErrorReason_ERROR_REASON_BOOKING_CONFLICT
+	ReasonCreationInProgress  = zcv1.ErrorReason_ERROR_REASON_MEETING_CREATION_IN_PROGRESS
+	ReasonMeetingNotFound     = zcv1.ErrorReason_ERROR_REASON_MEETING_NOT_FOUND
+	ReasonZoomRateLimited     = zcv1.ErrorReason_ERROR_REASON_ZOOM_RATE_LIMITED
+	ReasonInvalidMeeting      = zcv1.ErrorReason_ERROR_REASON_INVALID_MEETING
+	ReasonZoomRejectedMeeting = zcv1.ErrorReason_ERROR_REASON_ZOOM_REJECTED_MEETING
 )
 
 // Connection sources recorded on a meeting (store.Meeting.Source).
@@ -431,7 +433,7 @@ func mapZoomError(err error, m *store.Meeting) error {
 		return errs.FailedPrecondition(connection.ReasonUserNotInZoomAccount,
 			"Zoom says the host of booking %s has no Zoom user in the connected account; a Zoom admin must add them, or they connect a personal Zoom account", m.BookingID).Wrap(err)
 	case ae.HTTPStatus == 400:
-		return errs.FailedPrecondition("ZOOM_REJECTED_MEETING", "Zoom refused the meeting: %s", ae.Message).Wrap(err)
+		return errs.FailedPrecondition(ReasonZoomRejectedMeeting, "Zoom refused the meeting: %s", ae.Message).Wrap(err)
 	case ae.HTTPStatus == 401 || ae.HTTPStatus == 403:
 		return errs.FailedPrecondition(connection.ReasonNoZoomConnection, "Zoom refused the connection's access: %s", ae.Message).Wrap(err)
 	}

@@ -9,9 +9,6 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/errs"
 )
 
-// ReasonRequestTooLarge: a request body over the limit (HTTP 413).
-const ReasonRequestTooLarge = "REQUEST_TOO_LARGE"
-
 // APIGuard checks a REST request before anything reads its body: first the
 // caller's token, then the size of the body, so that nobody can make the
 // service read (or the gateway decode) more than MaxBodyBytes, and nobody
@@ -21,9 +18,8 @@ type APIGuard struct {
 	// Authenticate checks the caller's credentials in the request headers
 	// (every API route needs them).
 	Authenticate func(r *http.Request) error
-	// Fail writes err as the API's error response; a non-zero httpStatus
-	// replaces the one err's code maps to.
-	Fail func(w http.ResponseWriter, r *http.Request, err error, httpStatus int)
+	// Fail writes err as the API's error response.
+	Fail func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // Wrap returns next behind the guard.
@@ -34,13 +30,13 @@ func (g APIGuard) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		if err := g.Authenticate(r); err != nil {
-			g.Fail(w, r, err, 0)
+			g.Fail(w, r, err)
 			return
 		}
-		tooLarge := errs.New(errs.KindResourceExhausted, ReasonRequestTooLarge,
+		tooLarge := errs.New(errs.KindResourceExhausted, errs.ReasonRequestTooLarge,
 			"the request body is larger than %d bytes", g.MaxBodyBytes)
 		if r.ContentLength > g.MaxBodyBytes {
-			g.Fail(w, r, tooLarge, http.StatusRequestEntityTooLarge)
+			g.Fail(w, r, tooLarge)
 			return
 		}
 		// Read here (at most the limit) rather than hand the gateway a
@@ -49,10 +45,10 @@ func (g APIGuard) Wrap(next http.Handler) http.Handler {
 		var maxErr *http.MaxBytesError
 		switch {
 		case errors.As(err, &maxErr):
-			g.Fail(w, r, tooLarge, http.StatusRequestEntityTooLarge)
+			g.Fail(w, r, tooLarge)
 			return
 		case err != nil:
-			g.Fail(w, r, errs.New(errs.KindInvalidArgument, "REQUEST_BODY_UNREADABLE", "the request body could not be read"), 0)
+			g.Fail(w, r, errs.New(errs.KindInvalidArgument, errs.ReasonInvalidBody, "the request body could not be read"))
 			return
 		}
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))

@@ -14,6 +14,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
+	"google.golang.org/grpc/codes"
 )
 
 // OAuthPages handles /oauth/zoom/install/{link}, /oauth/zoom/personal/{state}
@@ -77,6 +78,7 @@ func (h *OAuthPages) install(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "This install link does not work", err)
 		return
 	}
+	noFraming(w.Header())
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusFound)
@@ -115,46 +117,21 @@ func (h *OAuthPages) callback(w http.ResponseWriter, r *http.Request) {
 	render(w, http.StatusOK, page{Title: "Zoom is connected", Lines: append(lines, "You can close this window."), OK: true})
 }
 
-// fail renders the page for a failed step. Messages of *errs.Error are
-// written for people; anything else is logged and shown as a generic fault.
+// fail renders the page for a failed step, with the status and reason the
+// one error classification (errs) gives err on every path. Messages of
+// *errs.Error are written for people; anything else is logged and shown as
+// a generic fault.
 func (h *OAuthPages) fail(w http.ResponseWriter, r *http.Request, title string, err error) {
-	e := errs.As(err)
-	if e == nil || e.Kind == errs.KindInternal || e.Kind == errs.KindUnavailable {
+	st, hidden := errs.ToStatus(err)
+	if hidden {
 		// r.Pattern, not the path: the path of an install link is a secret.
 		h.Logger.ErrorContext(r.Context(), "OAuth page failed", "route", r.Pattern, "error", err)
 	}
-	if e == nil {
-		if errs.IsContextError(err) {
-			e = errs.New(errs.KindUnavailable, "TIMEOUT", "This took too long. Please try again.")
-		} else {
-			e = errs.New(errs.KindInternal, "INTERNAL", "Something went wrong on our side. Please try again in a moment.")
-		}
+	msg := st.Message()
+	if st.Code() == codes.Internal {
+		msg = "Something went wrong on our side. Please try again in a moment."
 	}
-	render(w, httpStatus(e), page{Title: title, Lines: []string{e.Message}, Reason: e.Reason})
-}
-
-// httpStatus picks the page's status: 410 for links that worked once but no
-// longer do, otherwise the usual HTTP meaning of the error's kind.
-func httpStatus(e *errs.Error) int {
-	switch e.Reason {
-	case connection.ReasonInstallLinkExpired, connection.ReasonInstallLinkReplaced:
-		return http.StatusGone
-	case connection.ReasonZoomCodeExchangeFailed:
-		return http.StatusBadGateway
-	}
-	switch e.Kind {
-	case errs.KindInvalidArgument:
-		return http.StatusBadRequest
-	case errs.KindNotFound:
-		return http.StatusNotFound
-	case errs.KindPermissionDenied:
-		return http.StatusForbidden
-	case errs.KindFailedPrecondition:
-		return http.StatusConflict
-	case errs.KindUnavailable, errs.KindDeadlineExceeded:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+	render(w, errs.HTTPStatus(st), page{Title: title, Lines: []string{msg}, Reason: errs.ReasonName(errs.ReasonOf(st))})
 }
 
 type page struct {
@@ -173,15 +150,31 @@ h1{color:{{if .OK}}#0b6b2b{{else}}#8a1c1c{{end}}}code{color:#555}</style></head>
 {{if .Reason}}<p><code>reason: {{.Reason}}</code></p>{{end}}</body></html>
 `))
 
+// noFraming forbids other sites to frame the OAuth pages (clickjacking: a
+// framed consent step is a click the admin did not mean). Browsers that
+// ignore the CSP's frame-ancestors honour X-Frame-Options.
+func noFraming(h http.Header) {
+	if h.Get("Content-Security-Policy") == "" {
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+	}
+	h.Set("X-Frame-Options", "DENY")
+}
+
 func render(w http.ResponseWriter, status int, p page) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	noFraming(h)
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	_ = pageTemplate.Execute(w, p)
+}
+
+// NotFound answers a path no handler serves with the API's error body.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	errs.WriteHTTP(w, errs.NotFound(errs.ReasonRouteNotFound, "no route matches %s %s", r.Method, r.URL.Path))
 }
 
 // Probes serves /healthz (the process is up) and /readyz (it can serve:

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/store"
 )
 
@@ -110,28 +111,28 @@ func Verify(secrets [][]byte, tsHeader, signature string, body []byte, now time.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		reply(w, http.StatusMethodNotAllowed, "POST only")
+		errs.WriteHTTP(w, errs.New(errs.KindUnimplemented, errs.ReasonMethodNotAllowed, "POST only"))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		reply(w, http.StatusRequestEntityTooLarge, "event body too large")
+		errs.WriteHTTP(w, errs.New(errs.KindResourceExhausted, errs.ReasonRequestTooLarge, "event body too large"))
 		return
 	}
 	if err != nil {
-		reply(w, http.StatusBadRequest, "unreadable body")
+		errs.WriteHTTP(w, errs.New(errs.KindInvalidArgument, errs.ReasonWebhookMalformed, "unreadable body"))
 		return
 	}
 	secret, err := Verify(h.Secrets, r.Header.Get("x-zm-request-timestamp"), r.Header.Get("x-zm-signature"), body, h.Now())
 	if err != nil {
 		h.Logger.WarnContext(r.Context(), "refused a Zoom webhook", "reason", err.Error())
-		reply(w, http.StatusUnauthorized, err.Error())
+		errs.WriteHTTP(w, errs.Unauthenticated(errs.ReasonWebhookUnverified, "%v", err))
 		return
 	}
 	env, err := Parse(body)
 	if err != nil {
-		reply(w, http.StatusBadRequest, err.Error())
+		errs.WriteHTTP(w, errs.New(errs.KindInvalidArgument, errs.ReasonWebhookMalformed, "%v", err))
 		return
 	}
 	switch {
@@ -144,7 +145,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sum := sha256.Sum256(body) // Zoom's retries resend the same body
 		if _, err := h.Store.EnqueueWebhook(r.Context(), hex.EncodeToString(sum[:]), body); err != nil {
 			h.Logger.ErrorContext(r.Context(), "could not queue a Zoom event; Zoom will retry", "event", env.Event, "error", err)
-			reply(w, http.StatusServiceUnavailable, "try again")
+			errs.WriteHTTP(w, err)
 			return
 		}
 		if h.Queued != nil {
@@ -161,17 +162,11 @@ func validate(w http.ResponseWriter, env *Envelope, secret []byte) {
 		PlainToken string `json:"plainToken"`
 	}
 	if json.Unmarshal(env.Payload, &p) != nil || p.PlainToken == "" || len(p.PlainToken) > 256 {
-		reply(w, http.StatusBadRequest, "url_validation without a plainToken")
+		errs.WriteHTTP(w, errs.New(errs.KindInvalidArgument, errs.ReasonWebhookMalformed, "url_validation without a plainToken"))
 		return
 	}
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte(p.PlainToken))
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"plainToken": p.PlainToken, "encryptedToken": hex.EncodeToString(mac.Sum(nil))})
-}
-
-func reply(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, msg+"\n")
 }

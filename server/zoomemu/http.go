@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/internal/httprec"
 )
 
 // Endpoint names an emulated endpoint for fault injection.
@@ -118,6 +120,7 @@ func (e *Emulator) routes() http.Handler {
 		http.MethodGet: e.listMeetings, http.MethodPost: e.createMeeting}))
 	mux.Handle("/v2/meetings/{meetingId}", e.endpoint(EndpointMeetings, map[string]http.HandlerFunc{
 		http.MethodGet: e.getMeeting, http.MethodPatch: e.updateMeeting, http.MethodDelete: e.deleteMeeting}))
+	mux.HandleFunc("GET /{$}", e.index)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, &apiError{Code: http.StatusNotFound, Message: "Not found."})
 	})
@@ -206,41 +209,17 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_, _ = w.Write(b)
 }
 
-// statusRecorder remembers the status for the request log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the server's ResponseWriter,
-// for hijacking.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
 // logRequests logs every request at Debug. It logs the path but never the
 // query string or body, which carry codes, tokens, state and secrets.
 // Status 0 means the client went away before an answer.
 func (e *Emulator) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &httprec.Recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		e.log.LogAttrs(r.Context(), slog.LevelDebug, "zoom emulator request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", rec.Status), slog.Duration("duration", time.Since(start)))
 	})
 }
 

@@ -55,6 +55,30 @@ button.deny{background:#fff;color:#0b5cff}
 {{template "foot"}}
 {{- end}}
 
+{{- define "index" -}}
+{{template "head" "Zoom emulator"}}
+<h1>Zoom emulator</h1>
+<p>This server stands in for Zoom: zoomconnect sends people here to approve its apps, and calls
+its OAuth and REST endpoints as it would call zoom.us and api.zoom.us.</p>
+<h2>How to use it</h2>
+<p>Start connecting an organization (<code>POST /v1/orgs/{org_id}/zoom:connect</code> on zoomconnect) and
+open the <code>installUrl</code> it answers: it leads to this emulator's sign-in page, where you pick who
+approves. An account Owner or Admin connects the organization; a member is refused by Zoom, a custom
+role by zoomconnect.</p>
+<h2>Endpoints</h2>
+<ul>
+<li><code>GET oauth/authorize</code>: the sign-in and consent page</li>
+<li><code>POST oauth/token</code>, <code>POST oauth/revoke</code>, <code>POST oauth/data/compliance</code></li>
+<li><code>GET v2/users/{userId}</code>, <code>GET|POST v2/users/{userId}/meetings</code>, <code>GET|PATCH|DELETE v2/meetings/{meetingId}</code></li>
+</ul>
+<h2>Zoom users</h2>
+{{range .Accounts}}<p><strong>Account {{.ID}}</strong></p><ul>
+{{range .Users}}<li>{{.Email}} · {{.Name}} · {{.RoleName}} (role {{.RoleID}}){{if not .Active}} · {{.Status}}{{end}}</li>
+{{end}}</ul>{{else}}<p>No users are configured.</p>
+{{end}}
+{{template "foot"}}
+{{- end}}
+
 {{- define "error" -}}
 {{template "head" .Title}}
 <h1>{{.Title}}</h1>
@@ -84,6 +108,12 @@ type pageUser struct {
 	Active                                    bool
 }
 
+// index is the emulator's home page: what it is, how to use it, and who
+// can sign in.
+func (e *Emulator) index(w http.ResponseWriter, _ *http.Request) {
+	e.renderPage(w, http.StatusOK, "index", struct{ Accounts []accountUsers }{e.accountUsers()})
+}
+
 // signInData lists every emulated user, grouped by account, so the person
 // can pick who signs in; the request's parameters travel in hidden fields.
 func (e *Emulator) signInData(req authRequest) signInData {
@@ -94,6 +124,12 @@ func (e *Emulator) signInData(req authRequest) signInData {
 		}
 	}
 
+	d.Accounts = e.accountUsers()
+	return d
+}
+
+// accountUsers lists every emulated user, grouped by account.
+func (e *Emulator) accountUsers() []accountUsers {
 	e.mu.Lock()
 	users := make([]userRecord, 0, len(e.users))
 	for _, u := range e.users {
@@ -103,15 +139,16 @@ func (e *Emulator) signInData(req authRequest) signInData {
 	slices.SortFunc(users, func(a, b userRecord) int {
 		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.RoleID, b.RoleID), cmp.Compare(a.Email, b.Email))
 	})
+	var out []accountUsers
 	for _, u := range users {
-		if n := len(d.Accounts); n == 0 || d.Accounts[n-1].ID != u.AccountID {
-			d.Accounts = append(d.Accounts, accountUsers{ID: u.AccountID})
+		if n := len(out); n == 0 || out[n-1].ID != u.AccountID {
+			out = append(out, accountUsers{ID: u.AccountID})
 		}
-		a := &d.Accounts[len(d.Accounts)-1]
+		a := &out[len(out)-1]
 		a.Users = append(a.Users, pageUser{ID: u.ID, Email: u.Email, Name: strings.TrimSpace(u.FirstName + " " + u.LastName),
 			RoleID: u.RoleID, RoleName: u.RoleName, Status: u.Status, Active: u.Status == "active"})
 	}
-	return d
+	return out
 }
 
 func (e *Emulator) errorPage(w http.ResponseWriter, status int, title, message string) {

@@ -15,6 +15,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/client"
 	zoomconnectv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"google.golang.org/genproto/googleapis/rpc/code"
+	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -27,8 +28,11 @@ const usage = `usage: zoomctl [flags] <command> [command flags]
 
 flags (before the command):
   --addr ADDR      zoomconnect gRPC address (default 127.0.0.1:9090)
-  --token TOKEN    bearer token (default $ZOOMCTL_TOKEN)
-  --insecure       no TLS, for loopback and development
+  --token TOKEN    bearer token (default $ZOOMCTL_TOKEN); resolve, resolve-batch
+                   and org take an internal-service token (scope
+                   zoomconnect.internal; in dev mode: zoomconnect dev-token
+                   --internal), connect and disconnect an org owner's or admin's
+  --insecure       no TLS, for a plaintext server (loopback, development)
   --timeout D      deadline of each call (default 5s)
 
 commands:
@@ -203,9 +207,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\n", out)
 	}
 	if err != nil {
+		if !*insecure && plaintextServer(err) {
+			err = fmt.Errorf("%s answers without TLS; add --insecure to talk plaintext gRPC (loopback or development only): %w", *addr, err)
+		}
 		return fail(stderr, err)
 	}
 	return 0
+}
+
+// plaintextServer recognizes the TLS handshake failing because the server
+// speaks plaintext gRPC.
+func plaintextServer(err error) bool {
+	return status.Code(err) == codes.Unavailable && strings.Contains(err.Error(), "first record does not look like a TLS handshake")
 }
 
 // parseExit is the exit code after a flag parse error, which flag has

@@ -178,3 +178,13 @@ func TestHelpExitsZero(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaintextServerNeedsInsecure: without --insecure zoomctl speaks TLS;
+// against a plaintext server its error says to add --insecure.
+func TestPlaintextServerNeedsInsecure(t *testing.T) {
+	srv := startFake(t)
+	r := runRaw(t, "--addr", srv.Addr, "--token", "tok", "--timeout", "3s", "org", "--org", "acme")
+	if r.code != 1 || !strings.Contains(r.stderr, "add --insecure") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want 1 and one line saying to add --insecure", r.code, r.stderr)
+	}
+}

@@ -3065,6 +3065,8 @@ type ActivityEntry struct {
 	// The member concerned, if any.
 	UserId string `protobuf:"bytes,5,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// Details such as the Zoom account, the reason, or settings old -> new.
+	// Keys are lowerCamelCase like the API's JSON fields, e.g. "zoomAccountId",
+	// "reason", "allowUsersToDetach".
 	Details       map[string]string `protobuf:"bytes,6,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

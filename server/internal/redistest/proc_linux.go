@@ -10,3 +10,6 @@ func sysProcAttr() *syscall.SysProcAttr {
 }
 
 func killProcessGroup(pid int) { _ = syscall.Kill(-pid, syscall.SIGKILL) }
+
+// signalProcessGroup sends sig to the server's process group.
+func signalProcessGroup(pid int, sig syscall.Signal) { _ = syscall.Kill(-pid, sig) }

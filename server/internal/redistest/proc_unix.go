@@ -9,3 +9,6 @@ import "syscall"
 func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
 func killProcessGroup(pid int) { _ = syscall.Kill(-pid, syscall.SIGKILL) }
+
+// signalProcessGroup sends sig to the server's process group.
+func signalProcessGroup(pid int, sig syscall.Signal) { _ = syscall.Kill(-pid, sig) }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -36,7 +37,19 @@ const (
 type Server struct {
 	// Addr is the server's host:port.
 	Addr string
+	p    *process
 }
+
+// Freeze stops the server's process (SIGSTOP) until Thaw or the end of the
+// test: connections stay open and nothing answers, as with a hung Redis.
+func (s *Server) Freeze(t testing.TB) {
+	t.Helper()
+	signalProcessGroup(s.p.cmd.Process.Pid, syscall.SIGSTOP)
+	t.Cleanup(s.Thaw)
+}
+
+// Thaw resumes a frozen server (SIGCONT).
+func (s *Server) Thaw() { signalProcessGroup(s.p.cmd.Process.Pid, syscall.SIGCONT) }
 
 // URL returns the redis:// URL of the server.
 func (s *Server) URL() string { return "redis://" + s.Addr }
@@ -49,7 +62,7 @@ func StartStandalone(t testing.TB) *Server {
 	if err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
-	return &Server{Addr: p.addr}
+	return &Server{Addr: p.addr, p: p}
 }
 
 // process is one running redis-server.
