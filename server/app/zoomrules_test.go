@@ -226,7 +226,7 @@ func TestZoomScopeMissing(t *testing.T) {
 				if noted := o.activityCount(t, zcv1.ActivityKind_ACTIVITY_KIND_ZOOM_SCOPE_MISSING); noted != 1 {
 					t.Fatalf("the missing scope is in the activity log %d times, want once", noted)
 				}
-				if got := o.activityDetails(t, "missing_scope"); len(got) != 1 || !strings.Contains(got[0], "meeting:read:list_meetings:admin") {
+				if got := o.activityDetails(t, "missingScope"); len(got) != 1 || !strings.Contains(got[0], "meeting:read:list_meetings:admin") {
 					t.Fatalf("activity details: %q", got)
 				}
 				must(t, o.deleteMeeting(t, "b1"))
@@ -238,7 +238,8 @@ func TestZoomScopeMissing(t *testing.T) {
 				must(t, o.tr.call(t, o.userToken(t, "mia"), zcv1.ConnectionService_StartPersonalConnection_FullMethodName,
 					&zcv1.StartPersonalConnectionRequest{OrgId: o.id, UserId: "mia"}, resp))
 				callback, _ := h.browser.SignInAtZoom(h.openPersonalLink(t, h.browser, resp.GetAuthorizeUrl()), zoomemu.DevMemberID, "allow")
-				webtest.WantPage(t, h.browser.Get(callback), http.StatusConflict, "ZOOM_SCOPE_MISSING", "user:read:user", "ZOOM_USER_CLIENT_ID")
+				// FAILED_PRECONDITION is 400 on every HTTP path (errs.HTTPStatus)
+				webtest.WantPage(t, h.browser.Get(callback), http.StatusBadRequest, "ZOOM_SCOPE_MISSING", "user:read:user", "ZOOM_USER_CLIENT_ID")
 				_, err = o.disconnect(t, o.owner)
 				must(t, err)
 			})
