@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/console"
 )
 
 // ZoomApp is one Zoom OAuth app (client id and secret).
@@ -55,6 +57,9 @@ type Config struct {
 	// WebhookWorker processes queued Zoom events in this process (a
 	// replica may leave that to others).
 	WebhookWorker bool
+	// ConsoleFrameAncestors are the pages allowed to embed the admin console
+	// (CSP frame-ancestors); empty allows none.
+	ConsoleFrameAncestors string
 }
 
 // DevMode reports whether no Zoom app is configured, in which case the
@@ -105,6 +110,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("ZOOM_USER_CLIENT_ID", &c.ZoomUserApp.ClientID)
 	str("ZOOM_USER_CLIENT_SECRET", &c.ZoomUserApp.ClientSecret)
 	str("ZOOM_WEBHOOK_SECRET_TOKEN", &c.ZoomWebhookSecret)
+	str("ZOOMCONNECT_CONSOLE_FRAME_ANCESTORS", &c.ConsoleFrameAncestors)
 	if v := getenv("ZOOMCONNECT_AUTH_HS256_SECRET"); v != "" {
 		c.AuthHS256Secret = []byte(v)
 	}
@@ -193,6 +199,9 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		add("ZOOMCONNECT_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if _, err := console.ParseFrameAncestors(c.ConsoleFrameAncestors); err != nil {
+		add("ZOOMCONNECT_CONSOLE_FRAME_ANCESTORS: %v", err)
 	}
 	if c.InstallLinkTTL <= 0 || c.OAuthStateTTL <= 0 || c.RequestTimeout <= 0 {
 		add("durations must be positive")

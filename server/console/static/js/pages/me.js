@@ -1,0 +1,112 @@
+// My Zoom (any member): which Zoom account serves my bookings and why (the
+// resolver's answer), connecting or disconnecting my personal account, and
+// detaching from or reattaching to the organization's account when allowed.
+import { h, clear } from '../dom.js';
+import { t, formatDateTime, has } from '../i18n.js';
+import { call, userPath, enumName } from '../api.js';
+import { pageHeading, loading, done, errorBox, announce } from '../ui.js';
+import { stateBadge, reasonText } from './org.js';
+
+export function render({ root, signal, claims }) {
+  const base = userPath(claims.org_id, claims.sub);
+  const body = h('div');
+  const notice = h('div', { class: 'notices' });
+  root.append(...pageHeading(t('me.title'), t('me.intro')), notice, body);
+
+  const show = (el) => notice.replaceChildren(el);
+
+  // act runs a personal action and redraws with the setup it returns.
+  async function act(button, verb, okKey) {
+    button.disabled = true;
+    notice.replaceChildren();
+    try {
+      await call('POST', `${base}/zoom:${verb}`, { body: {}, signal });
+      show(h('p', { class: 'success', text: t(okKey) }));
+      announce(t(okKey));
+      await load();
+      document.querySelector('main h1')?.focus();
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      button.disabled = false;
+      show(errorBox(err));
+    }
+  }
+
+  // connectPersonal sends the browser to the address the API returns, which
+  // leads to Zoom's sign-in and back to the service.
+  async function connectPersonal(button) {
+    button.disabled = true;
+    try {
+      const res = await call('POST', `${base}/zoom:connect`, { body: {}, signal });
+      window.location.assign(res.authorizeUrl || res.installUrl);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      button.disabled = false;
+      show(errorBox(err));
+    }
+  }
+
+  function draw(setup, account) {
+    done(body);
+    const source = enumName(account.source, 'CONNECTION_SOURCE_') || 'NONE';
+    const state = enumName(account.state, 'CONNECTION_STATE_');
+    const reason = enumName(account.reason, 'RESOLUTION_REASON_');
+    const effective = h('section', { class: 'card', 'aria-labelledby': 'effective-heading' },
+      h('h2', { id: 'effective-heading', text: t('me.effectiveHeading') }),
+      h('p', { class: 'effective' }, h('strong', { text: t(`me.source.${source}`) }), ' ', state && source !== 'NONE' ? stateBadge(state) : null),
+      account.zoomEmail ? h('p', { text: t('me.host', { email: account.zoomEmail, account: account.zoomAccountId || '—' }) }) : null,
+      has(`resolution.${reason}`) ? h('p', { text: t(`resolution.${reason}`) }) : null,
+      account.explanation ? h('p', { class: 'explanation' }, h('span', { class: 'muted', text: t('me.explanation') }), ' ',
+        h('span', { lang: 'en', text: account.explanation })) : null,
+      account.shadowed ? h('p', { class: 'muted', text: t('me.shadowed', { source: t(`source.${enumName(account.shadowed.source, 'CONNECTION_SOURCE_')}`) }) }) : null,
+      account.fallback ? h('p', { class: 'muted', text: t('me.fallback', { email: account.fallback.zoomEmail || '—' }) }) : null);
+
+    const personal = setup.personal;
+    const personalSection = h('section', { class: 'card', 'aria-labelledby': 'personal-heading' },
+      h('h2', { id: 'personal-heading', text: t('me.personalHeading') }));
+    if (personal) {
+      const pstate = enumName(personal.state, 'CONNECTION_STATE_');
+      personalSection.append(
+        h('p', null, t('me.personalConnected', { email: personal.zoomEmail || '—' }), ' ', stateBadge(pstate)),
+        personal.connectedAt ? h('p', { class: 'muted', text: t('me.since', { when: formatDateTime(personal.connectedAt) }) }) : null,
+        reasonText(personal.reason) ? h('p', { text: reasonText(personal.reason) }) : null,
+        h('div', { class: 'actions' },
+          pstate === 'NEEDS_RECONNECT' ? h('button', { type: 'button', text: t('me.reconnectPersonal'), onclick: (ev) => connectPersonal(ev.currentTarget) }) : null,
+          h('button', { type: 'button', class: 'danger', text: t('me.disconnectPersonal'), onclick: (ev) => act(ev.currentTarget, 'disconnect', 'me.personalDisconnected') })));
+    } else {
+      personalSection.append(h('p', { text: t('me.personalNone') }),
+        h('div', { class: 'actions' }, h('button', { type: 'button', text: t('me.connectPersonal'), onclick: (ev) => connectPersonal(ev.currentTarget) })));
+    }
+
+    const orgSection = h('section', { class: 'card', 'aria-labelledby': 'orgconn-heading' },
+      h('h2', { id: 'orgconn-heading', text: t('me.orgHeading') }));
+    if (setup.detached) {
+      orgSection.append(h('p', { text: t('me.detached') }),
+        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', text: t('me.reattach'), onclick: (ev) => act(ev.currentTarget, 'reattach', 'me.reattached') })));
+    } else if (setup.canDetach) {
+      orgSection.append(h('p', { text: t('me.canDetach') }),
+        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', text: t('me.detach'), onclick: (ev) => act(ev.currentTarget, 'detach', 'me.detachedDone') })));
+    } else {
+      orgSection.append(h('p', { class: 'muted', text: t('me.cannotDetach') }));
+    }
+    clear(body).append(effective, personalSection, orgSection);
+  }
+
+  async function load() {
+    try {
+      const [setupRes, effRes] = await Promise.all([
+        call('GET', `${base}/zoom`, { signal }),
+        call('GET', `${base}/zoom:effective`, { signal }),
+      ]);
+      draw(setupRes.setup || {}, effRes.account || {});
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      done(body);
+      clear(body).append(errorBox(err, () => { loading(body); load(); }));
+    }
+  }
+  // coming back from Zoom's sign-in (back button, restored page) shows the new state
+  window.addEventListener('pageshow', (ev) => { if (ev.persisted && !signal.aborted) load(); }, { signal });
+  loading(body);
+  load();
+}
