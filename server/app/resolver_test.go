@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,7 @@ func TestResolverRosterSettingsActivity(t *testing.T) {
 				t.Run("precedence: personal over org, and each taking over", func(t *testing.T) { precedence(t, newOrg(h, t, tr, "prec")) })
 				t.Run("a member missing from the Zoom account", func(t *testing.T) { missingMember(t, newOrg(h, t, tr, "missing")) })
 				t.Run("detach refused, then allowed", func(t *testing.T) { detach(t, newOrg(h, t, tr, "detach")) })
-				t.Run("roster, paging, filters and who may read it", func(t *testing.T) { roster(t, newOrg(h, t, tr, "roster")) })
+				t.Run("roster, paging, filters, search and who may read it", func(t *testing.T) { roster(t, newOrg(h, t, tr, "roster")) })
 				t.Run("batch of 100", func(t *testing.T) { batch(t, newOrg(h, t, tr, "batch")) })
 			})
 		}
@@ -338,6 +339,31 @@ func roster(t testing.TB, o *org) {
 	if len(resp.GetUsers()) != 1 || resp.GetUsers()[0].GetMember().GetUserId() != "liam" {
 		t.Fatalf("status filter = %v", resp.GetUsers())
 	}
+
+	// Search matches name or email, ignoring case, and combines with filters.
+	for query, want := range map[string][]string{"LOST": {"liam"}, "@acme.EXAMPLE": {"adam", "liam", "mia"}, "admin@": {"adam"}, "zz": nil} {
+		var got []string
+		for token := ""; ; {
+			resp, err = o.roster(t, o.admin, &zcv1.ListConnectedUsersRequest{Query: query, PageSize: 1, PageToken: token})
+			must(t, err)
+			for _, u := range resp.GetUsers() {
+				got = append(got, u.GetMember().GetUserId())
+			}
+			if token = resp.GetNextPageToken(); token == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("search %q = %v, want %v", query, got, want)
+		}
+	}
+	resp, err = o.roster(t, o.admin, &zcv1.ListConnectedUsersRequest{Query: "Member", Type: srcPersonal})
+	must(t, err)
+	if len(resp.GetUsers()) != 0 {
+		t.Fatalf("search with a type filter = %v", resp.GetUsers())
+	}
+	_, err = o.roster(t, o.admin, &zcv1.ListConnectedUsersRequest{Query: strings.Repeat("x", 201)})
+	wantCode(t, err, codes.InvalidArgument, "QUERY_TOO_LONG")
 
 	_, err = o.roster(t, personToken(t, "eve", "other-org", auth.RoleAdmin), &zcv1.ListConnectedUsersRequest{})
 	wantCode(t, err, codes.PermissionDenied, auth.ReasonWrongOrg)
