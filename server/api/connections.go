@@ -56,11 +56,11 @@ func (s *ConnectionServer) DisconnectOrgConnection(ctx context.Context, req *zcv
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.Connections.DisconnectOrg(ctx, req.GetOrgId(), p.Subject)
+	v, affected, err := s.Connections.DisconnectOrg(ctx, req.GetOrgId(), p.Subject)
 	if err != nil {
 		return nil, err
 	}
-	return &zcv1.DisconnectOrgConnectionResponse{Connection: orgConnectionProto(v)}, nil
+	return &zcv1.DisconnectOrgConnectionResponse{Connection: orgConnectionProto(v), AffectedUsers: orgMembersProto(affected)}, nil
 }
 
 // StartPersonalConnection returns where the member connects their own Zoom.
@@ -275,11 +275,7 @@ func (s *ConnectionServer) PreviewOrgDisconnect(ctx context.Context, req *zcv1.P
 	if err != nil {
 		return nil, err
 	}
-	out := &zcv1.PreviewOrgDisconnectResponse{NextPageToken: next}
-	for _, m := range members {
-		out.AffectedUsers = append(out.AffectedUsers, &zcv1.OrgMember{UserId: m.UserID, Email: m.Email, Name: m.Name})
-	}
-	return out, nil
+	return &zcv1.PreviewOrgDisconnectResponse{AffectedUsers: orgMembersProto(members), NextPageToken: next}, nil
 }
 
 // WatchConnectionEvents streams connection changes to internal services.

@@ -189,3 +189,12 @@ func activityProto(e store.ActivityEntry) *zcv1.ActivityEntry {
 	return &zcv1.ActivityEntry{Id: e.ID, Time: timestampOrNil(e.Time), Kind: activityKindProto[e.Kind],
 		Actor: e.Actor, UserId: e.UserID, Details: e.Details}
 }
+
+// orgMembersProto maps members (affected by a disconnect, say) to the API.
+func orgMembersProto(members []store.Member) []*zcv1.OrgMember {
+	var out []*zcv1.OrgMember
+	for _, m := range members {
+		out = append(out, &zcv1.OrgMember{UserId: m.UserID, Email: m.Email, Name: m.Name})
+	}
+	return out
+}

@@ -372,10 +372,23 @@ func roster(t testing.TB, o *org) {
 	_, err = o.roster(t, o.admin, &zcv1.ListConnectedUsersRequest{PageToken: "!!"})
 	wantCode(t, err, codes.InvalidArgument, "INVALID_PAGE_TOKEN")
 
+	// The disconnect answers with the members it cost Zoom: those the
+	// preview listed just before (adam keeps his personal account).
+	preview := &zcv1.PreviewOrgDisconnectResponse{}
+	must(t, o.tr.call(t, o.owner, zcv1.ConnectionService_PreviewOrgDisconnect_FullMethodName, &zcv1.PreviewOrgDisconnectRequest{OrgId: o.id}, preview))
+	disconnected := &zcv1.DisconnectOrgConnectionResponse{}
+	must(t, o.tr.call(t, o.owner, disconnectRPC, &zcv1.DisconnectOrgConnectionRequest{OrgId: o.id}, disconnected))
+	ids := func(ms []*zcv1.OrgMember) (out []string) {
+		for _, m := range ms {
+			out = append(out, m.GetUserId()+" "+m.GetEmail()+" "+m.GetName())
+		}
+		return out
+	}
+	if got, want := ids(disconnected.GetAffectedUsers()), ids(preview.GetAffectedUsers()); !slices.Equal(got, want) || !slices.Contains(got, "mia member@acme.example Mia Member") || slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "adam ") }) {
+		t.Fatalf("disconnect affected %v, preview listed %v", got, want)
+	}
 	must(t, o.tr.call(t, o.userToken(t, "adam"), zcv1.ConnectionService_DisconnectPersonalConnection_FullMethodName,
 		&zcv1.DisconnectPersonalConnectionRequest{OrgId: o.id, UserId: "adam"}, &zcv1.DisconnectPersonalConnectionResponse{}))
-	_, err = o.disconnect(t, o.owner)
-	must(t, err)
 }
 
 func batch(t testing.TB, o *org) {

@@ -110,18 +110,29 @@ func (s *Service) publish(ctx context.Context, c change) {
 // served without a personal connection: those whose Zoom stops working
 // when it goes away.
 func (s *Service) affectedBy(ctx context.Context, orgID string, conn *store.OrgConnection) []string {
+	var ids []string
+	for _, m := range s.affectedMembers(ctx, orgID, conn) {
+		ids = append(ids, m.UserID)
+	}
+	return ids
+}
+
+// affectedMembers lists the members conn serves without a personal
+// connection, who lose Zoom when it goes; a store failure is logged and
+// gives what was read so far.
+func (s *Service) affectedMembers(ctx context.Context, orgID string, conn *store.OrgConnection) []store.Member {
 	if conn == nil || conn.State != store.StateActive {
 		return nil
 	}
-	var ids []string
+	var members []store.Member
 	err := s.forEachAffected(ctx, orgID, conn, "", func(u store.UserRecords) bool {
-		ids = append(ids, u.UserID)
+		members = append(members, *u.Member)
 		return true
 	})
 	if err != nil {
 		s.log.WarnContext(ctx, "listing the members a change affects", "org_id", orgID, "error", err)
 	}
-	return ids
+	return members
 }
 
 // forEachAffected calls f for each member after `after` that conn serves

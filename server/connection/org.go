@@ -230,12 +230,12 @@ func roleLabel(u *zoom.User) string {
 
 // DisconnectOrg revokes the organization's token at Zoom (best effort: a Zoom
 // failure never blocks the disconnect), deletes it, cancels any install link
-// and leaves the connection NOT_CONNECTED. Personal connections stay.
-// Disconnecting twice is harmless.
-func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgView, error) {
+// and leaves the connection NOT_CONNECTED. Personal connections stay. It
+// returns the members who lost Zoom with it. Disconnecting twice is harmless.
+func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgView, []store.Member, error) {
 	rec, err := store.GetOrgConnection(ctx, s.cfg.Store, orgID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return OrgView{}, err
+		return OrgView{}, nil, err
 	}
 	if rec != nil && rec.SealedTokens != nil {
 		s.revokeSealedQuietly(ctx, zoom.OrgApp, rec.SealedTokens, orgTokenAAD(orgID))
@@ -257,15 +257,21 @@ func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgVi
 		return nil
 	})
 	if err != nil {
-		return OrgView{}, err
+		return OrgView{}, nil, err
 	}
 	s.log.InfoContext(ctx, "organization disconnected from Zoom", "org_id", orgID, "actor", actor)
+	var affected []store.Member
 	if before != nil && before.State != store.StateNotConnected {
+		affected = s.affectedMembers(ctx, orgID, before)
+		ids := make([]string, len(affected))
+		for i, m := range affected {
+			ids[i] = m.UserID
+		}
 		s.index(ctx, false, indexAccount, before.ZoomAccountID, orgID)
 		s.index(ctx, false, indexInstaller, before.InstallerZoomUserID, orgID)
 		s.index(ctx, false, indexOrgs, orgsConnected, orgID)
 		s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID,
-			state: store.StateNotConnected, reason: store.ReasonDisconnectedByAdmin, actor: actor, affected: s.affectedBy(ctx, orgID, before)})
+			state: store.StateNotConnected, reason: store.ReasonDisconnectedByAdmin, actor: actor, affected: ids})
 	}
-	return viewOf(orgID, next, now), nil
+	return viewOf(orgID, next, now), affected, nil
 }
