@@ -129,6 +129,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(h.config)
 	})))
+	// the OAuth pages and the dev emulator's pages get the same icon
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeFileFS(w, r, staticFiles, "static/favicon.svg")
+	})
 	if h.cfg.DevSignIn != nil {
 		mux.Handle("POST "+DevTokenPath, h.secured(http.HandlerFunc(h.cfg.DevSignIn.mint)))
 	}

@@ -14,7 +14,7 @@ export function announce(msg) {
 
 // pageHeading is a page's h1; the router focuses it after navigation.
 export function pageHeading(text, intro) {
-  return [h('h1', { tabindex: '-1', text }), intro ? h('p', { class: 'intro', text: intro }) : null];
+  return [h('h1', { tabindex: '-1', text }), intro ? h('p', { class: 'intro', text: intro }) : null].filter(Boolean);
 }
 
 export function loading(el, what) {

@@ -1,7 +1,7 @@
 // My Zoom (any member): which Zoom account serves my bookings and why (the
 // resolver's answer), connecting or disconnecting my personal account, and
 // detaching from or reattaching to the organization's account when allowed.
-import { h, clear } from '../dom.js';
+import { h, clear, append } from '../dom.js';
 import { t, formatDateTime, has } from '../i18n.js';
 import { call, userPath, enumName } from '../api.js';
 import { pageHeading, loading, done, errorBox, announce } from '../ui.js';
@@ -58,7 +58,7 @@ export function render({ root, signal, claims }) {
       has(`resolution.${reason}`) ? h('p', { text: t(`resolution.${reason}`) }) : null,
       account.explanation ? h('p', { class: 'explanation' }, h('span', { class: 'muted', text: t('me.explanation') }), ' ',
         h('span', { lang: 'en', text: account.explanation })) : null,
-      account.shadowed ? h('p', { class: 'muted', text: t('me.shadowed', { source: t(`source.${enumName(account.shadowed.source, 'CONNECTION_SOURCE_')}`) }) }) : null,
+      account.shadowed ? h('p', { class: 'muted', text: t('me.shadowed') }) : null,
       account.fallback ? h('p', { class: 'muted', text: t('me.fallback', { email: account.fallback.zoomEmail || '—' }) }) : null);
 
     const personal = setup.personal;
@@ -66,13 +66,13 @@ export function render({ root, signal, claims }) {
       h('h2', { id: 'personal-heading', text: t('me.personalHeading') }));
     if (personal) {
       const pstate = enumName(personal.state, 'CONNECTION_STATE_');
-      personalSection.append(
+      append(personalSection, [
         h('p', null, t('me.personalConnected', { email: personal.zoomEmail || '—' }), ' ', stateBadge(pstate)),
         personal.connectedAt ? h('p', { class: 'muted', text: t('me.since', { when: formatDateTime(personal.connectedAt) }) }) : null,
         reasonText(personal.reason) ? h('p', { text: reasonText(personal.reason) }) : null,
         h('div', { class: 'actions' },
           pstate === 'NEEDS_RECONNECT' ? h('button', { type: 'button', text: t('me.reconnectPersonal'), onclick: (ev) => connectPersonal(ev.currentTarget) }) : null,
-          h('button', { type: 'button', class: 'danger', text: t('me.disconnectPersonal'), onclick: (ev) => act(ev.currentTarget, 'disconnect', 'me.personalDisconnected') })));
+          h('button', { type: 'button', class: 'danger', text: t('me.disconnectPersonal'), onclick: (ev) => act(ev.currentTarget, 'disconnect', 'me.personalDisconnected') }))]);
     } else {
       personalSection.append(h('p', { text: t('me.personalNone') }),
         h('div', { class: 'actions' }, h('button', { type: 'button', text: t('me.connectPersonal'), onclick: (ev) => connectPersonal(ev.currentTarget) })));

@@ -33,7 +33,7 @@ export function render({ root, signal, claims }) {
         input.disabled = true;
         status.replaceChildren();
         try {
-          const res = await call('PATCH', path, { query: { update_mask: mask }, body: { [name]: want }, signal });
+          const res = (await call('PATCH', path, { query: { update_mask: mask }, body: { [name]: want }, signal })).settings || {};
           const got = Boolean(res[name]);
           input.checked = got;
           updated.textContent = res.updateTime ? t('options.updated', { when: formatDateTime(res.updateTime) }) : '';

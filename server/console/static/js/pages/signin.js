@@ -2,7 +2,7 @@
 // fragment or postMessage) and this page only says so. In dev mode the
 // service lists the demo organization's people and mints a token for the
 // one picked.
-import { h, uid } from '../dom.js';
+import { h, uid, append } from '../dom.js';
 import { t } from '../i18n.js';
 import { setToken } from '../session.js';
 import { pageHeading, errorBox } from '../ui.js';
@@ -25,9 +25,9 @@ async function devToken(person) {
 export function render({ root, config, notice, onSignedIn }) {
   const people = config.devSignIn || [];
   if (!people.length) {
-    root.append(...pageHeading(t('signin.title')),
+    append(root, [pageHeading(t('signin.title')),
       notice ? h('p', { class: 'notice', text: notice }) : null,
-      h('p', { text: t('signin.host') }));
+      h('p', { text: t('signin.host') })]);
     return;
   }
   const feedback = h('div');
@@ -55,6 +55,6 @@ export function render({ root, config, notice, onSignedIn }) {
         h('label', { for: id }, h('strong', { text: p.name }), ' · ', t(`role.${p.role}`), ' · ', h('span', { class: 'muted', text: p.email })));
     })),
   h('button', { type: 'submit', text: t('signin.submit') }));
-  root.append(...pageHeading(t('signin.devTitle'), t('signin.devIntro', { org: 'acme' })),
-    notice ? h('p', { class: 'notice', text: notice }) : null, form, feedback);
+  append(root, [pageHeading(t('signin.devTitle'), t('signin.devIntro', { org: 'acme' })),
+    notice ? h('p', { class: 'notice', text: notice }) : null, form, feedback]);
 }

@@ -1,0 +1,334 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/zoomconnect/zoomconnect/server/app"
+	"github.com/zoomconnect/zoomconnect/server/config"
+	bt "github.com/zoomconnect/zoomconnect/server/internal/browsertest"
+	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
+	"github.com/zoomconnect/zoomconnect/server/zoomemu"
+)
+
+// startDevApp runs the service as `go run ./server/cmd/zoomconnect` does:
+// no Zoom app configured, so dev mode with the built-in Zoom emulator at
+// /zoom-emulator and the console's dev sign-in.
+func startDevApp(t testing.TB, opts ...func(*config.Config)) string {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
+	cfg.ShutdownTimeout = 5 * time.Second
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if !cfg.DevMode() {
+		t.Fatal("startDevApp needs a configuration without Zoom apps")
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := app.New(context.Background(), cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("zoomconnect stopped with error: %v", err)
+		}
+	})
+	(&harness{t: t, app: a}).waitReady()
+	return a.PublicURL
+}
+
+// catalog reads one of the console's language catalogs, so that the test
+// finds the texts a person reads without copying them.
+func catalog(t testing.TB, lang string) func(key string, vars ...any) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "console", "static", "i18n", lang+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return func(key string, vars ...any) string {
+		s, ok := m[key]
+		if !ok {
+			t.Fatalf("catalog %s has no %s", lang, key)
+		}
+		for i := 0; i+1 < len(vars); i += 2 {
+			s = strings.ReplaceAll(s, "{"+vars[i].(string)+"}", fmt.Sprint(vars[i+1]))
+		}
+		return s
+	}
+}
+
+// js quotes s as a JavaScript string literal.
+func js(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// textShown is a JavaScript condition: the page shows s.
+func textShown(s string) string { return "document.body.innerText.includes(" + js(s) + ")" }
+
+// clickButton clicks the button labelled text, as a person would find it.
+func clickButton(t testing.TB, tab *bt.Tab, text string) {
+	t.Helper()
+	tab.WaitFor(t, "button "+text, "[...document.querySelectorAll('button')].some(b => b.textContent === "+js(text)+" && !b.disabled)")
+	bt.Eval[chromedp.Void](t, tab, "[...document.querySelectorAll('button')].find(b => b.textContent === "+js(text)+" && !b.disabled).click()")
+}
+
+func signIn(t testing.TB, tab *bt.Tab, base, person string) {
+	t.Helper()
+	tab.Do(t, "open the console", chromedp.Navigate(base+"/console/"))
+	tab.WaitFor(t, "the dev sign-in page", `document.querySelector('input[name=person][value="`+person+`"]')`)
+	tab.Do(t, "sign in as "+person,
+		chromedp.Click(chromedp.CSS(`input[name=person][value="`+person+`"]`)),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)))
+	tab.WaitFor(t, "the console's navigation", "document.querySelector('nav.side')")
+}
+
+// go visits a console page by its navigation link.
+func visit(t testing.TB, tab *bt.Tab, page string) {
+	t.Helper()
+	bt.Eval[chromedp.Void](t, tab, `document.querySelector('nav.side a[href="#/`+page+`"]').click()`)
+	tab.WaitFor(t, page+" loaded", `location.hash === "#/`+page+`" && document.querySelector('main h1') && !document.querySelector('main [aria-busy=true]')`)
+}
+
+// approveAtZoom opens the install link in the Zoom admin's own browser and
+// signs in at the emulator's Zoom page as userID.
+func approveAtZoom(t testing.TB, tab *bt.Tab, installURL, userID string) {
+	t.Helper()
+	tab.Do(t, "open the install link", chromedp.Navigate(installURL))
+	tab.WaitFor(t, "Zoom's sign-in page", `document.querySelector('input[name=user_id][value="`+userID+`"]')`)
+	tab.Do(t, "approve as "+userID,
+		chromedp.Click(chromedp.CSS(`input[name=user_id][value="`+userID+`"]`)),
+		chromedp.Click(chromedp.CSS(`button[value=allow]`)))
+}
+
+// TestConsoleInChromium walks the whole feature through the console in a
+// real browser, against the service in dev mode: each person in their own
+// browser context, a screenshot per step, axe-core on every page, and no
+// JavaScript error or failed request anywhere unless the step expects it.
+func TestConsoleInChromium(t *testing.T) {
+	base := startDevApp(t)
+	b := bt.Start(t, "console")
+	en, de := catalog(t, "en"), catalog(t, "de")
+	owner, zoomAdmin, member := b.NewTab("owner"), b.NewTab("zoom-admin"), b.NewTab("member")
+	// Zoom refusing a non-admin is an error page by design.
+	zoomAdmin.AllowHTTPErrors("/zoom-emulator/oauth/authorize")
+	zoomAdmin.AllowHTTPErrors("/oauth/zoom/callback")
+	check := func(t *testing.T) {
+		for _, tab := range []*bt.Tab{owner, zoomAdmin, member} {
+			tab.Check(t)
+			// a missing value must never reach the page as a word
+			if bt.Eval[bool](t, tab, `location.pathname.startsWith('/console/') && /\b(null|undefined|NaN|\[object Object\])\b/.test(document.body.innerText)`) {
+				t.Errorf("tab %s shows a raw null/undefined: %s", tab.Name, bt.Eval[string](t, tab, "document.body.innerText"))
+			}
+		}
+	}
+	var installURL string
+
+	step := func(name string, f func(t *testing.T)) {
+		if !t.Run(name, func(t *testing.T) { f(t); check(t) }) {
+			t.FailNow()
+		}
+	}
+
+	step("1a the owner signs in and connects using only the keyboard", func(t *testing.T) {
+		signIn(t, owner, base, "olivia")
+		owner.Axe(t, "org, not connected")
+		owner.WaitFor(t, "the not-connected state", textShown(en("org.state.NOT_CONNECTED")))
+		owner.Screenshot(t, "owner-not-connected")
+		bt.Eval[chromedp.Void](t, owner, "window.zcNoReload = true; document.activeElement.blur()")
+		found := false
+		for range 40 {
+			owner.Do(t, "Tab", chromedp.KeyEvent("\t"))
+			if bt.Eval[string](t, owner, "document.activeElement.textContent") == en("org.connect") {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Fatal("Tab never reached the connect button")
+		}
+		owner.Do(t, "Enter", chromedp.KeyEvent("\r"))
+		owner.WaitFor(t, "the install link, focused", "document.activeElement && document.activeElement.id === 'install-link'")
+		owner.Do(t, "Tab to the copy button", chromedp.KeyEvent("\t"))
+		if got := bt.Eval[string](t, owner, "document.activeElement.textContent"); got != en("org.copy") {
+			t.Fatalf("after the link, Tab reaches %q, want the copy button", got)
+		}
+		owner.Do(t, "Enter", chromedp.KeyEvent("\r"))
+		owner.WaitFor(t, "copy feedback", textShown(en("org.copied"))+" || "+textShown(en("org.copyManually")))
+		installURL = bt.Eval[string](t, owner, "document.getElementById('install-link').value")
+		if !strings.HasPrefix(installURL, base+"/oauth/zoom/install/") {
+			t.Fatalf("install link %q", installURL)
+		}
+		owner.WaitFor(t, "the pending state", textShown(en("state.PENDING"))+" && "+textShown(en("org.waiting")))
+		owner.Screenshot(t, "owner-link")
+		owner.Axe(t, "org, pending")
+	})
+
+	step("2 a Zoom member and a custom role trying to approve are told why not", func(t *testing.T) {
+		approveAtZoom(t, zoomAdmin, installURL, zoomemu.DevMemberID)
+		zoomAdmin.WaitFor(t, "Zoom's refusal", textShown("An account admin is required to install this type of app"))
+		zoomAdmin.Screenshot(t, "zoom-member-refused")
+		approveAtZoom(t, zoomAdmin, installURL, zoomemu.DevAppManagerID)
+		zoomAdmin.WaitFor(t, "zoomconnect's refusal", textShown("is not an Owner or Admin of Zoom account")+" && "+textShown("send it to your Zoom admin"))
+		zoomAdmin.Screenshot(t, "zoom-custom-role-refused")
+		if !bt.Eval[bool](t, owner, textShown(en("state.PENDING"))) {
+			t.Fatal("the owner's page left the pending state after refusals")
+		}
+	})
+
+	step("1b the Zoom admin approves and the owner's page turns active without a reload", func(t *testing.T) {
+		approveAtZoom(t, zoomAdmin, installURL, zoomemu.DevAdminID)
+		zoomAdmin.WaitFor(t, "the callback page", textShown("Zoom is connected"))
+		zoomAdmin.Screenshot(t, "zoom-admin-approved")
+		owner.WaitFor(t, "the active state", textShown(en("org.nowActive"))+" && "+textShown(en("state.ACTIVE"))+" && "+textShown("admin@acme.example"))
+		if !bt.Eval[bool](t, owner, "window.zcNoReload === true") {
+			t.Fatal("the owner's page was reloaded")
+		}
+		owner.Screenshot(t, "owner-active")
+		owner.Axe(t, "org, active")
+	})
+
+	step("3 a member sees the organization, connects a personal account, and the roster shows both types", func(t *testing.T) {
+		signIn(t, member, base, "mia")
+		member.WaitFor(t, "My Zoom: the organization", textShown(en("me.source.ORGANIZATION"))+" && "+textShown(en("resolution.ORG_CONNECTED")))
+		if bt.Eval[bool](t, member, "!!document.querySelector('nav.side a[href=\"#/org\"]')") {
+			t.Error("a member sees the admin pages in the navigation")
+		}
+		member.Screenshot(t, "member-org")
+		member.Axe(t, "my zoom, organization")
+		clickButton(t, member, en("me.connectPersonal"))
+		member.WaitFor(t, "Zoom's sign-in page", `document.querySelector('input[name=user_id][value="`+zoomemu.DevOtherOwnerID+`"]')`)
+		member.Do(t, "sign in at Zoom",
+			chromedp.Click(chromedp.CSS(`input[name=user_id][value="`+zoomemu.DevOtherOwnerID+`"]`)),
+			chromedp.Click(chromedp.CSS(`button[value=allow]`)))
+		member.WaitFor(t, "the callback page", textShown("Your personal Zoom account owner@globex.example is now connected"))
+		member.Do(t, "back to the console", chromedp.Navigate(base+"/console/#/me"))
+		member.WaitFor(t, "My Zoom: personal", textShown(en("me.source.PERSONAL"))+" && "+textShown(en("resolution.PERSONAL_CONNECTED"))+
+			" && "+textShown("The member's personal Zoom account takes precedence.")+" && "+textShown("owner@globex.example"))
+		member.Screenshot(t, "member-personal")
+		member.Axe(t, "my zoom, personal")
+
+		visit(t, owner, "users")
+		rows := func() map[string]string {
+			return bt.Eval[map[string]string](t, owner, `Object.fromEntries([...document.querySelectorAll('main tbody tr')].map(r => [r.cells[0].textContent, [...r.cells].slice(2, 4).map(c => c.textContent).join('/')]))`)
+		}
+		got := rows()
+		if got["Mia Member"] != en("source.PERSONAL")+"/"+en("userStatus.CONNECTED") || got["Olivia Owner"] != en("source.ORGANIZATION")+"/"+en("userStatus.CONNECTED") {
+			t.Fatalf("roster = %v", got)
+		}
+		owner.Screenshot(t, "owner-users")
+		owner.Axe(t, "connected users")
+		owner.Do(t, "search", chromedp.SendKeys(chromedp.CSS("main input[type=search]"), "ADMIN@"), chromedp.Click(chromedp.CSS("form[role=search] button")))
+		owner.WaitFor(t, "one search result", "document.querySelectorAll('main tbody tr').length === 1")
+		if got := rows(); len(got) != 1 || got["Adam Admin"] == "" {
+			t.Fatalf("search for ADMIN@ = %v", got)
+		}
+		bt.Eval[chromedp.Void](t, owner, `document.querySelector('main input[type=search]').value = ''; document.getElementById('type').value = 'CONNECTION_SOURCE_PERSONAL'`)
+		owner.Do(t, "filter personal", chromedp.Click(chromedp.CSS("form[role=search] button")))
+		owner.WaitFor(t, "the personal filter", `document.querySelectorAll('main tbody tr').length === 1 && document.querySelector('main tbody th').textContent === 'Mia Member'`)
+	})
+
+	step("4 options change, survive a reload, and the activity log shows each step with its actor", func(t *testing.T) {
+		visit(t, owner, "options")
+		for _, name := range []string{"allowUsersToDetach", "waitingRoom"} {
+			owner.Do(t, "switch "+name, chromedp.Click(chromedp.CSS("#opt-"+name)))
+			owner.WaitFor(t, name+" saved", textShown(en("options.savedOn", "name", en("options."+name))))
+		}
+		owner.Do(t, "reload", chromedp.Reload())
+		owner.WaitFor(t, "options read back", "document.querySelector('#opt-allowUsersToDetach') && document.querySelector('#opt-allowUsersToDetach').checked && document.querySelector('#opt-waitingRoom').checked && !document.querySelector('#opt-joinBeforeHost').checked")
+		owner.Screenshot(t, "owner-options")
+		owner.Axe(t, "options")
+
+		visit(t, owner, "activity")
+		type row struct {
+			Kind  string   `json:"kind"`
+			Cells []string `json:"cells"`
+		}
+		entries := bt.Eval[[]row](t, owner, `[...document.querySelectorAll('tr.activity-row')].map(r => ({kind: r.dataset.kind, cells: [...r.cells].map(c => c.textContent)}))`)
+		var kinds []string
+		actors := map[string]string{}
+		for _, e := range entries {
+			kinds = append(kinds, e.Kind)
+			actors[e.Kind] = e.Cells[1]
+			if e.Cells[0] == "" || e.Cells[2] != en("activityKind."+e.Kind) {
+				t.Errorf("activity row %v", e)
+			}
+		}
+		want := []string{"SETTINGS_CHANGED", "SETTINGS_CHANGED", "PERSONAL_CONNECTED", "ORG_CONNECTED", "ORG_CONNECTION_STARTED"}
+		if strings.Join(kinds, ",") != strings.Join(want, ",") {
+			t.Fatalf("activity kinds, newest first = %v, want %v", kinds, want)
+		}
+		you := en("actor.you", "id", "olivia")
+		if actors["SETTINGS_CHANGED"] != you || actors["ORG_CONNECTION_STARTED"] != you || actors["PERSONAL_CONNECTED"] != "mia" {
+			t.Fatalf("actors = %v", actors)
+		}
+		owner.Screenshot(t, "owner-activity")
+		owner.Axe(t, "activity")
+	})
+
+	step("5 disconnect lists the affected members first; after it, personal connections survive", func(t *testing.T) {
+		visit(t, owner, "org")
+		clickButton(t, owner, en("org.disconnect"))
+		owner.WaitFor(t, "the preview", "document.querySelector('dialog[open] ul.affected')")
+		affected := bt.Eval[[]string](t, owner, "[...document.querySelectorAll('dialog[open] ul.affected strong')].map(s => s.textContent)")
+		if strings.Join(affected, ",") != "Adam Admin,Olivia Owner" {
+			t.Fatalf("affected members = %v, want Adam and Olivia (Mia has a personal account)", affected)
+		}
+		if !bt.Eval[bool](t, owner, textShown(en("state.ACTIVE"))) {
+			t.Fatal("the preview changed something")
+		}
+		owner.Screenshot(t, "owner-disconnect-preview")
+		owner.Axe(t, "disconnect confirmation")
+		clickButton(t, owner, en("org.disconnectConfirm"))
+		owner.WaitFor(t, "disconnected", textShown(en("org.disconnected", "n", 2))+" && "+textShown(en("state.NOT_CONNECTED"))+" && !document.querySelector('dialog')")
+		owner.Screenshot(t, "owner-disconnected")
+
+		member.Do(t, "reload My Zoom", chromedp.Reload())
+		member.WaitFor(t, "still personal", textShown(en("me.source.PERSONAL"))+" && "+textShown("owner@globex.example"))
+		visit(t, owner, "me")
+		owner.WaitFor(t, "the owner falls back to none", textShown(en("me.source.NONE"))+" && "+textShown(en("resolution.NO_CONNECTION")))
+		owner.Screenshot(t, "owner-my-zoom-none")
+		owner.Axe(t, "my zoom, none")
+	})
+
+	step("6 German and English both render, from the switch and from the browser's language", func(t *testing.T) {
+		bt.Eval[chromedp.Void](t, owner, `(() => { const s = document.getElementById('language-switch'); s.value = 'de'; s.dispatchEvent(new Event('change')); })()`)
+		owner.WaitFor(t, "German", `document.documentElement.lang === 'de' && document.querySelector('main h1').textContent === `+js(de("me.title"))+` && `+textShown(de("resolution.NO_CONNECTION")))
+		owner.Screenshot(t, "owner-german")
+		owner.Axe(t, "my zoom, German")
+		visit(t, owner, "activity")
+		owner.WaitFor(t, "German activity", textShown(de("activityKind.ORG_DISCONNECTED")))
+		owner.Axe(t, "activity, German")
+		bt.Eval[chromedp.Void](t, owner, `(() => { const s = document.getElementById('language-switch'); s.value = 'en'; s.dispatchEvent(new Event('change')); })()`)
+		owner.WaitFor(t, "English again", `document.documentElement.lang === 'en' && document.querySelector('main h1').textContent === `+js(en("activity.title")))
+
+		german := b.NewTab("german-browser")
+		german.Do(t, "a German browser", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: "Mozilla/5.0 zoomconnect-test", AcceptLanguage: "de-DE"})
+			return err
+		}), chromedp.Navigate(base+"/console/"))
+		german.WaitFor(t, "the German sign-in page", `document.documentElement.lang === 'de' && `+textShown(de("signin.devTitle")))
+		german.Screenshot(t, "german-sign-in")
+		german.Axe(t, "sign-in, German")
+		german.Check(t)
+	})
+}
