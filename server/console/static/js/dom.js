@@ -1,5 +1,5 @@
 // Small DOM helpers. Text from the API only ever reaches the page through
-// textContent and attributes: there is no innerHTML anywhere in the console.
+// textContent and attributes: the console never parses a string as markup.
 
 // h creates an element: props are attributes, except "text" (textContent),
 // "class", on* (event listeners) and DOM properties given non-string values
