@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -331,4 +333,47 @@ func TestConsoleInChromium(t *testing.T) {
 		german.Axe(t, "sign-in, German")
 		german.Check(t)
 	})
+}
+
+// TestConsoleHostSignIn checks the two ways a host product hands the console
+// a token: the URL fragment (read once and removed from the address bar)
+// and postMessage from the embedding page, accepted from a configured
+// origin in a cross-site iframe.
+func TestConsoleHostSignIn(t *testing.T) {
+	host := httptest.NewUnstartedServer(nil)
+	hostOrigin := "http://localhost:" + strings.TrimPrefix(host.Listener.Addr().String(), "127.0.0.1:")
+	base := startDevApp(t, func(c *config.Config) { c.ConsoleFrameAncestors = hostOrigin })
+	_, tok := devToken(t, base, "olivia")
+	host.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><title>host</title><iframe src=%q title="Zoom integration" width="1000" height="700"></iframe>
+<script>
+const consoleOrigin = %q;
+window.addEventListener('message', (ev) => {
+  if (ev.origin !== consoleOrigin) return;
+  if (ev.data.type === 'zoomconnect:ready') ev.source.postMessage({type: 'zoomconnect:token', token: %q}, consoleOrigin);
+  else document.title = ev.data.type;
+});
+</script>`, base+"/console/", base, tok)
+	})
+	host.Start()
+	t.Cleanup(host.Close)
+
+	b := bt.Start(t, "console-host")
+	fragment := b.NewTab("fragment")
+	fragment.Do(t, "open with a token in the fragment", chromedp.Navigate(base+"/console/#access_token="+tok))
+	fragment.WaitFor(t, "signed in", "document.querySelector('nav.side') && document.querySelector('main h1')")
+	if href := bt.Eval[string](t, fragment, "location.href"); strings.Contains(href, tok) || strings.Contains(href, "access_token") {
+		t.Fatalf("the token stays in the address bar: %s", href)
+	}
+	fragment.Check(t)
+
+	embedded := b.NewTab("embedded")
+	embedded.Do(t, "open the host page", chromedp.Navigate(hostOrigin+"/"))
+	embedded.WaitFor(t, "the console's answer", "document.title !== 'host'")
+	if title := bt.Eval[string](t, embedded, "document.title"); title != "zoomconnect:signedIn" {
+		t.Fatalf("the console answered %q to the host's token", title)
+	}
+	embedded.Screenshot(t, "embedded")
+	embedded.Check(t)
 }

@@ -67,14 +67,19 @@ export function takeTokenFromFragment() {
 }
 
 // listenForHost accepts {type: 'zoomconnect:token', token} from the
-// embedding page when its origin is one of origins, and tells the host the
-// console is ready to receive one.
+// embedding page when its origin is one of origins, answers
+// {type: 'zoomconnect:signedIn'} (or 'zoomconnect:tokenRejected' for an
+// unreadable or expired token), and tells the host when the console is
+// ready to receive one.
 export function listenForHost(origins, onToken) {
   if (!origins.length || window.parent === window) return;
   window.addEventListener('message', (ev) => {
     if (ev.source !== window.parent || !origins.includes(ev.origin)) return;
     const d = ev.data;
-    if (d && d.type === 'zoomconnect:token' && setToken(d.token)) onToken();
+    if (!d || d.type !== 'zoomconnect:token') return;
+    const ok = setToken(d.token);
+    ev.source.postMessage({ type: ok ? 'zoomconnect:signedIn' : 'zoomconnect:tokenRejected' }, ev.origin);
+    if (ok) onToken();
   });
   for (const origin of origins) window.parent.postMessage({ type: 'zoomconnect:ready' }, origin);
 }

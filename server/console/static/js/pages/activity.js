@@ -13,10 +13,17 @@ function actorText(actor, me) {
   return actor || '—';
 }
 
+// detailValue shows timestamps in the viewer's locale and a setting's
+// "false → true" as off → on.
+function detailValue(v) {
+  if (/^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(v)) return formatDateTime(v);
+  return v.replace(/\b(true|false)\b/g, (m) => t(m === 'true' ? 'common.on' : 'common.off'));
+}
+
 function detailsText(details) {
   return Object.entries(details || {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => {
     const label = has(`detail.${k}`) ? t(`detail.${k}`) : k;
-    return `${label}: ${v}`;
+    return `${label}: ${detailValue(v)}`;
   }).join(' · ');
 }
 
