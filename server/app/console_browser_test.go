@@ -260,6 +260,13 @@ func TestConsoleInChromium(t *testing.T) {
 		owner.Screenshot(t, "owner-options")
 		owner.Axe(t, "options")
 
+		// now that the org allows it, the member detaches and reattaches
+		member.Do(t, "reload My Zoom", chromedp.Reload())
+		clickButton(t, member, en("me.detach"))
+		member.WaitFor(t, "detached", textShown(en("me.detachedDone"))+" && "+textShown(en("me.detached")))
+		clickButton(t, member, en("me.reattach"))
+		member.WaitFor(t, "reattached", textShown(en("me.reattached"))+" && "+textShown(en("me.canDetach")))
+
 		visit(t, owner, "activity")
 		type row struct {
 			Kind  string   `json:"kind"`
@@ -275,12 +282,12 @@ func TestConsoleInChromium(t *testing.T) {
 				t.Errorf("activity row %v", e)
 			}
 		}
-		want := []string{"SETTINGS_CHANGED", "SETTINGS_CHANGED", "PERSONAL_CONNECTED", "ORG_CONNECTED", "ORG_CONNECTION_STARTED"}
+		want := []string{"USER_REATTACHED", "USER_DETACHED", "SETTINGS_CHANGED", "SETTINGS_CHANGED", "PERSONAL_CONNECTED", "ORG_CONNECTED", "ORG_CONNECTION_STARTED"}
 		if strings.Join(kinds, ",") != strings.Join(want, ",") {
 			t.Fatalf("activity kinds, newest first = %v, want %v", kinds, want)
 		}
 		you := en("actor.you", "id", "olivia")
-		if actors["SETTINGS_CHANGED"] != you || actors["ORG_CONNECTION_STARTED"] != you || actors["PERSONAL_CONNECTED"] != "mia" {
+		if actors["SETTINGS_CHANGED"] != you || actors["ORG_CONNECTION_STARTED"] != you || actors["PERSONAL_CONNECTED"] != "mia" || actors["USER_DETACHED"] != "mia" {
 			t.Fatalf("actors = %v", actors)
 		}
 		owner.Screenshot(t, "owner-activity")
@@ -307,7 +314,7 @@ func TestConsoleInChromium(t *testing.T) {
 		member.Do(t, "reload My Zoom", chromedp.Reload())
 		member.WaitFor(t, "still personal", textShown(en("me.source.PERSONAL"))+" && "+textShown("owner@globex.example"))
 		visit(t, owner, "me")
-		owner.WaitFor(t, "the owner falls back to none", textShown(en("me.source.NONE"))+" && "+textShown(en("resolution.NO_CONNECTION")))
+		owner.WaitFor(t, "the owner falls back to none", textShown(en("me.source.NONE"))+" && "+textShown(en("resolution.NO_CONNECTION"))+" && "+textShown(en("me.noOrg")))
 		owner.Screenshot(t, "owner-my-zoom-none")
 		owner.Axe(t, "my zoom, none")
 	})

@@ -80,9 +80,14 @@ export function render({ root, signal, claims }) {
 
     const orgSection = h('section', { class: 'card', 'aria-labelledby': 'orgconn-heading' },
       h('h2', { id: 'orgconn-heading', text: t('me.orgHeading') }));
+    // the organization's account is in play when it serves, would serve, or is being connected
+    const orgInPlay = ['ORG_CONNECTED', 'USER_NOT_IN_ZOOM_ACCOUNT', 'ORG_NEEDS_RECONNECT', 'ORG_PENDING'].includes(reason) ||
+      Boolean(account.shadowed || account.fallback);
     if (setup.detached) {
       orgSection.append(h('p', { text: t('me.detached') }),
         h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', text: t('me.reattach'), onclick: (ev) => act(ev.currentTarget, 'reattach', 'me.reattached') })));
+    } else if (!orgInPlay) {
+      orgSection.append(h('p', { class: 'muted', text: t('me.noOrg') }));
     } else if (setup.canDetach) {
       orgSection.append(h('p', { text: t('me.canDetach') }),
         h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', text: t('me.detach'), onclick: (ev) => act(ev.currentTarget, 'detach', 'me.detachedDone') })));
