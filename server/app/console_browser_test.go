@@ -30,6 +30,7 @@ func startDevApp(t testing.TB, opts ...func(*config.Config)) string {
 	cfg := config.Defaults()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.AuthHS256Secret = authSecret // so that tests can mint internal tokens too
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -339,6 +340,48 @@ func TestConsoleInChromium(t *testing.T) {
 		german.Screenshot(t, "german-sign-in")
 		german.Axe(t, "sign-in, German")
 		german.Check(t)
+	})
+
+	step("7 the roster pages through members 25 at a time", func(t *testing.T) {
+		for i := range 30 {
+			id := fmt.Sprintf("user-%03d", i)
+			req, err := http.NewRequest(http.MethodPut, base+"/v1/orgs/acme/members/"+id,
+				strings.NewReader(fmt.Sprintf(`{"email":"%s@acme.example","name":"User %03d"}`, id, i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+internalToken(t))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("registering %s: HTTP %d", id, res.StatusCode)
+			}
+		}
+		visit(t, owner, "users")
+		names := func() []string {
+			return bt.Eval[[]string](t, owner, "[...document.querySelectorAll('main tbody th')].map(c => c.textContent)")
+		}
+		first := names()
+		if len(first) != 25 || first[0] != "Adam Admin" || !bt.Eval[bool](t, owner, textShown(en("common.page", "n", 1))) {
+			t.Fatalf("first page = %v", first)
+		}
+		clickButton(t, owner, en("common.next"))
+		owner.WaitFor(t, "page 2", textShown(en("common.page", "n", 2)))
+		if second := names(); len(second) != 8 || second[len(second)-1] != "User 029" {
+			t.Fatalf("second page = %v", second)
+		}
+		if bt.Eval[bool](t, owner, `[...document.querySelectorAll('nav.pager button')].find(b => b.textContent === `+js(en("common.next"))+`).disabled`) == false {
+			t.Error("Next is enabled on the last page")
+		}
+		owner.Axe(t, "connected users, page 2")
+		clickButton(t, owner, en("common.previous"))
+		owner.WaitFor(t, "page 1 again", textShown(en("common.page", "n", 1)))
+		if again := names(); strings.Join(again, ",") != strings.Join(first, ",") {
+			t.Fatalf("back on page 1 = %v, want %v", again, first)
+		}
 	})
 }
 
