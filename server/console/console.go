@@ -122,7 +122,13 @@ func New(cfg Config) (*Handler, error) {
 // Register mounts the console on mux: the pages, config.json and, in dev
 // mode only, the dev sign-in endpoint.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET "+Path, h.secured(h.files))
+	mux.Handle("GET "+Path, h.secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != Path && strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		h.files.ServeHTTP(w, r)
+	})))
 	mux.Handle("GET /console", http.RedirectHandler(Path, http.StatusMovedPermanently))
 	mux.Handle("GET "+Path+"config.json", h.secured(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

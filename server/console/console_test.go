@@ -248,6 +248,15 @@ func TestDevSignIn(t *testing.T) {
 
 // Outside dev mode the endpoint does not exist and config.json offers no
 // sign-in.
+func TestNoDirectoryListings(t *testing.T) {
+	srv := serve(t, Config{})
+	for _, dir := range []string{"js/", "js/pages/", "i18n/"} {
+		if res, body := get(t, srv.URL+Path+dir); res.StatusCode != http.StatusNotFound || strings.Contains(body, ".js") || strings.Contains(body, ".json") {
+			t.Errorf("%s: HTTP %d %s", dir, res.StatusCode, body)
+		}
+	}
+}
+
 func TestNoDevSignInOutsideDevMode(t *testing.T) {
 	srv := serve(t, Config{FrameAncestors: []string{"https://app.example.com"}})
 	_, cfg := get(t, srv.URL+Path+"config.json")
