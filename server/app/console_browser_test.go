@@ -25,7 +25,7 @@ import (
 // startDevApp runs the service as `go run ./server/cmd/zoomconnect` does:
 // no Zoom app configured, so dev mode with the built-in Zoom emulator at
 // /zoom-emulator and the console's dev sign-in.
-func startDevApp(t testing.TB, opts ...func(*config.Config)) string {
+func startDevApp(t testing.TB, opts ...func(*config.Config)) *app.App {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
@@ -52,7 +52,7 @@ func startDevApp(t testing.TB, opts ...func(*config.Config)) string {
 		}
 	})
 	(&harness{t: t, app: a}).waitReady()
-	return a.PublicURL
+	return a
 }
 
 // catalog reads one of the console's language catalogs, so that the test
@@ -128,7 +128,8 @@ func approveAtZoom(t testing.TB, tab *bt.Tab, installURL, userID string) {
 // browser context, a screenshot per step, axe-core on every page, and no
 // JavaScript error or failed request anywhere unless the step expects it.
 func TestConsoleInChromium(t *testing.T) {
-	base := startDevApp(t)
+	dev := startDevApp(t)
+	base := dev.PublicURL
 	b := bt.Start(t, "console")
 	en, de := catalog(t, "en"), catalog(t, "de")
 	owner, zoomAdmin, member := b.NewTab("owner"), b.NewTab("zoom-admin"), b.NewTab("member")
@@ -295,6 +296,30 @@ func TestConsoleInChromium(t *testing.T) {
 		owner.Axe(t, "activity")
 	})
 
+	step("4b when the Zoom admin loses the role, the page says why and reconnecting with another Zoom admin works", func(t *testing.T) {
+		if err := dev.Emulator.SetUserRole(zoomemu.DevAdminID, "2", ""); err != nil { // user.updated goes to the service
+			t.Fatal(err)
+		}
+		visit(t, owner, "org")
+		for deadline := time.Now().Add(15 * time.Second); !bt.Eval[bool](t, owner, textShown(en("state.NEEDS_RECONNECT"))); {
+			if time.Now().After(deadline) {
+				t.Fatal("the connection never needed reconnecting after the Zoom admin lost the role")
+			}
+			time.Sleep(100 * time.Millisecond) // the webhook is processed in the background
+			owner.Do(t, "reload", chromedp.Reload())
+			owner.WaitFor(t, "the page", "document.querySelector('main h1') && !document.querySelector('main [aria-busy=true]')")
+		}
+		owner.WaitFor(t, "the reason", textShown(en("stateReason.ADMIN_ROLE_LOST")))
+		owner.Screenshot(t, "owner-needs-reconnect")
+		owner.Axe(t, "org, needs reconnect")
+		clickButton(t, owner, en("org.reconnect"))
+		owner.WaitFor(t, "a new link", "document.getElementById('install-link')")
+		link := bt.Eval[string](t, owner, "document.getElementById('install-link').value")
+		approveAtZoom(t, zoomAdmin, link, zoomemu.DevOwnerID)
+		zoomAdmin.WaitFor(t, "the callback page", textShown("Zoom is connected"))
+		owner.WaitFor(t, "active again", textShown(en("org.nowActive"))+" && "+textShown("owner@acme.example"))
+	})
+
 	step("5 disconnect lists the affected members first; after it, personal connections survive", func(t *testing.T) {
 		visit(t, owner, "org")
 		clickButton(t, owner, en("org.disconnect"))
@@ -392,7 +417,7 @@ func TestConsoleInChromium(t *testing.T) {
 func TestConsoleHostSignIn(t *testing.T) {
 	host := httptest.NewUnstartedServer(nil)
 	hostOrigin := "http://localhost:" + strings.TrimPrefix(host.Listener.Addr().String(), "127.0.0.1:")
-	base := startDevApp(t, func(c *config.Config) { c.ConsoleFrameAncestors = hostOrigin })
+	base := startDevApp(t, func(c *config.Config) { c.ConsoleFrameAncestors = hostOrigin }).PublicURL
 	_, tok := devToken(t, base, "olivia")
 	host.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -45,7 +45,7 @@ func devToken(t *testing.T, base, person string) (int, string) {
 // roles; configured with Zoom apps (production), the endpoint does not exist
 // and the console offers no sign-in.
 func TestConsoleDevSignInOnlyInDevMode(t *testing.T) {
-	base := startDevApp(t)
+	base := startDevApp(t).PublicURL
 	status, tok := devToken(t, base, "adam")
 	if status != http.StatusOK || tok == "" {
 		t.Fatalf("dev sign-in: HTTP %d", status)
@@ -77,7 +77,7 @@ func TestConsoleFrameAncestorsConfig(t *testing.T) {
 	if _, err := config.FromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "ZOOMCONNECT_CONSOLE_FRAME_ANCESTORS") {
 		t.Fatalf("a bad frame-ancestors value: %v", err)
 	}
-	base := startDevApp(t, func(c *config.Config) { c.ConsoleFrameAncestors = "https://app.example.com" })
+	base := startDevApp(t, func(c *config.Config) { c.ConsoleFrameAncestors = "https://app.example.com" }).PublicURL
 	res, _ := consoleGet(t, base+console.Path, "")
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "frame-ancestors https://app.example.com") || res.Header.Get("X-Frame-Options") != "" {
 		t.Fatalf("embedding allowed for the host: CSP %q, X-Frame-Options %q", csp, res.Header.Get("X-Frame-Options"))
