@@ -443,6 +443,15 @@ window.addEventListener('message', (ev) => {
 	}
 	fragment.Check(t)
 
+	// A token the service does not accept (another service's secret signed
+	// it) ends in the sign-in page with a notice, not in a broken page.
+	other := startDevApp(t, func(c *config.Config) { c.AuthHS256Secret = []byte("another-secret-so-the-token-is-foreign!") }).PublicURL
+	stranger := b.NewTab("foreign-token")
+	stranger.AllowHTTPErrors("/v1/orgs/acme/") // the 401 is the point
+	stranger.Do(t, "open with a token this service did not sign", chromedp.Navigate(other+"/console/#access_token="+tok))
+	stranger.WaitFor(t, "back at sign-in", `document.querySelector('input[name=person]') && `+textShown(catalog(t, "en")("signin.expired")))
+	stranger.Check(t)
+
 	embedded := b.NewTab("embedded")
 	embedded.Do(t, "open the host page", chromedp.Navigate(hostOrigin+"/"))
 	embedded.WaitFor(t, "the console's answer", "document.title !== 'host'")
