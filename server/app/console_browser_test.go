@@ -197,6 +197,15 @@ func TestConsoleInChromium(t *testing.T) {
 		if !bt.Eval[bool](t, owner, textShown(en("state.PENDING"))) {
 			t.Fatal("the owner's page left the pending state after refusals")
 		}
+
+		// Replacing the link makes the old one stop working.
+		clickButton(t, owner, en("org.replace"))
+		owner.WaitFor(t, "a new link", "document.getElementById('install-link').value !== "+js(installURL))
+		old := installURL
+		installURL = bt.Eval[string](t, owner, "document.getElementById('install-link').value")
+		zoomAdmin.AllowHTTPErrors(old)
+		zoomAdmin.Do(t, "open the replaced link", chromedp.Navigate(old))
+		zoomAdmin.WaitFor(t, "the replaced link's page", textShown("was replaced by a newer link"))
 	})
 
 	step("1b the Zoom admin approves and the owner's page turns active without a reload", func(t *testing.T) {
@@ -284,7 +293,7 @@ func TestConsoleInChromium(t *testing.T) {
 				t.Errorf("activity row %v", e)
 			}
 		}
-		want := []string{"USER_REATTACHED", "USER_DETACHED", "SETTINGS_CHANGED", "SETTINGS_CHANGED", "PERSONAL_CONNECTED", "ORG_CONNECTED", "ORG_CONNECTION_STARTED"}
+		want := []string{"USER_REATTACHED", "USER_DETACHED", "SETTINGS_CHANGED", "SETTINGS_CHANGED", "PERSONAL_CONNECTED", "ORG_CONNECTED", "ORG_CONNECTION_STARTED", "ORG_CONNECTION_STARTED"} // the link was replaced once
 		if strings.Join(kinds, ",") != strings.Join(want, ",") {
 			t.Fatalf("activity kinds, newest first = %v, want %v", kinds, want)
 		}
