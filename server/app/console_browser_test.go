@@ -410,6 +410,7 @@ func TestConsoleInChromium(t *testing.T) {
 		if bt.Eval[bool](t, owner, `[...document.querySelectorAll('nav.pager button')].find(b => b.textContent === `+js(en("common.next"))+`).disabled`) == false {
 			t.Error("Next is enabled on the last page")
 		}
+		owner.Screenshot(t, "owner-users-page-2")
 		owner.Axe(t, "connected users, page 2")
 		clickButton(t, owner, en("common.previous"))
 		owner.WaitFor(t, "page 1 again", textShown(en("common.page", "n", 1)))

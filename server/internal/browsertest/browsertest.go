@@ -240,7 +240,7 @@ func Eval[T any](t testing.TB, tab *Tab, expr string) T {
 // WaitFor polls a JavaScript condition until it is true.
 func (tab *Tab) WaitFor(t testing.TB, what, cond string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // generous: CI machines can be busy
 	for {
 		ctx, cancel := context.WithTimeout(tab.ctx, 5*time.Second)
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("Boolean("+cond+")"))
