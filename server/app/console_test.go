@@ -45,7 +45,8 @@ func devToken(t *testing.T, base, person string) (int, string) {
 // roles; configured with Zoom apps (production), the endpoint does not exist
 // and the console offers no sign-in.
 func TestConsoleDevSignInOnlyInDevMode(t *testing.T) {
-	base := startDevApp(t).PublicURL
+	// as `go run ./server/cmd/zoomconnect` starts: the secret generated in the data dir
+	base := startDevApp(t, func(c *config.Config) { c.AuthHS256Secret = nil }).PublicURL
 	status, tok := devToken(t, base, "adam")
 	if status != http.StatusOK || tok == "" {
 		t.Fatalf("dev sign-in: HTTP %d", status)
