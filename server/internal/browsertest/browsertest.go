@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -141,6 +142,27 @@ func (b *Browser) NewTab(name string) *Tab {
 		b.t.Fatalf("watching tab %s: %v", name, err)
 	}
 	return tab
+}
+
+// Opened returns the tab that trigger makes this tab open (window.open or a
+// link with a target), watched like every tab.
+func (tab *Tab) Opened(t testing.TB, name string, trigger func()) *Tab {
+	t.Helper()
+	created := chromedp.WaitNewTarget(tab.ctx, func(info *target.Info) bool { return info.Type == "page" })
+	trigger()
+	var id target.ID
+	select {
+	case id = <-created:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("tab %s opened no tab", tab.Name)
+	}
+	ctx, cancel := chromedp.NewContext(tab.ctx, chromedp.WithTargetID(id))
+	t.Cleanup(cancel)
+	opened := &Tab{b: tab.b, Name: name, ctx: ctx, requests: map[network.RequestID]string{}}
+	if err := chromedp.Listen(ctx, opened.watch); err != nil {
+		t.Fatalf("watching tab %s: %v", name, err)
+	}
+	return opened
 }
 
 // Ctx is the tab's chromedp context, for actions this package lacks.

@@ -7,8 +7,14 @@ import { call, userPath, enumName } from '../api.js';
 import { pageHeading, loading, done, errorBox, announce } from '../ui.js';
 import { stateBadge, reasonText } from './org.js';
 
+const pollEvery = 2000;
+// watchFor bounds how long the page waits for a personal sign-in at Zoom.
+const watchFor = 15 * 60 * 1000;
+
 export function render({ root, signal, claims }) {
   const base = userPath(claims.org_id, claims.sub);
+  let timer = 0;
+  signal.addEventListener('abort', () => clearTimeout(timer));
   const body = h('div');
   const notice = h('div', { class: 'notices' });
   root.append(...pageHeading(t('me.title'), t('me.intro')), notice, body);
@@ -32,18 +38,53 @@ export function render({ root, signal, claims }) {
     }
   }
 
-  // connectPersonal sends the browser to the address the API returns, which
-  // leads to Zoom's sign-in and back to the service.
+  // connectPersonal sends a new tab to the address the API returns, which
+  // leads to Zoom's sign-in and back to the service, and watches for the new
+  // connection here. The tab is opened at the click, before the API answers,
+  // so that popup blockers let it through; without one, this tab goes.
   async function connectPersonal(button) {
     button.disabled = true;
+    notice.replaceChildren();
+    const zoomTab = window.open('', '_blank');
+    if (zoomTab) zoomTab.opener = null;
     try {
       const res = await call('POST', `${base}/zoom:connect`, { body: {}, signal });
-      window.location.assign(res.authorizeUrl || res.installUrl);
+      const target = res.authorizeUrl || res.installUrl;
+      if (!zoomTab) {
+        window.location.assign(target);
+        return;
+      }
+      zoomTab.location.assign(target);
+      show(h('p', { class: 'notice', text: t('me.finishInTab') }));
+      announce(t('me.finishInTab'));
+      button.disabled = false;
+      watchForPersonal(Date.now() + watchFor);
     } catch (err) {
+      if (zoomTab) zoomTab.close();
       if (err.name === 'AbortError') return;
       button.disabled = false;
       show(errorBox(err));
     }
+  }
+
+  // watchForPersonal re-reads the setup until the personal connection is
+  // active (the person finished in the other tab) or until the deadline.
+  function watchForPersonal(deadline) {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      try {
+        const { setup } = await call('GET', `${base}/zoom`, { signal });
+        if (enumName(setup?.personal?.state, 'CONNECTION_STATE_') === 'ACTIVE') {
+          await load();
+          show(h('p', { class: 'success', text: t('me.personalNow') }));
+          announce(t('me.personalNow'));
+          return;
+        }
+      } catch (err) {
+        if (err.name === 'AbortError') return;
+      }
+      if (Date.now() < deadline) watchForPersonal(deadline);
+    }, pollEvery);
   }
 
   function draw(setup, account) {
