@@ -354,6 +354,10 @@ func TestConsoleInChromium(t *testing.T) {
 		owner.WaitFor(t, "the owner falls back to none", textShown(en("me.source.NONE"))+" && "+textShown(en("resolution.NO_CONNECTION"))+" && "+textShown(en("me.noOrg")))
 		owner.Screenshot(t, "owner-my-zoom-none")
 		owner.Axe(t, "my zoom, none")
+
+		// the member disconnects the personal account too: nothing serves her now
+		clickButton(t, member, en("me.disconnectPersonal"))
+		member.WaitFor(t, "personal disconnected", textShown(en("me.personalDisconnected"))+" && "+textShown(en("me.source.NONE"))+" && "+textShown(en("me.connectPersonal")))
 	})
 
 	step("6 German and English both render, from the switch and from the browser's language", func(t *testing.T) {
