@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"net/mail"
+	"unicode/utf8"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/auth"
@@ -206,6 +207,10 @@ func (s *ConnectionServer) ListConnectedUsers(ctx context.Context, req *zcv1.Lis
 	if err != nil {
 		return nil, err
 	}
+	if utf8.RuneCountInString(req.GetQuery()) > connection.MaxRosterQuery {
+		return nil, errs.InvalidArgument("query", ReasonQueryTooLong, "query must be at most %d characters", connection.MaxRosterQuery)
+	}
+	filter.Query = req.GetQuery()
 	rows, next, err := s.Connections.Roster(ctx, req.GetOrgId(), filter, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err

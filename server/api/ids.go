@@ -15,6 +15,7 @@ const (
 	ReasonInvalidEmail     = zcv1.ErrorReason_ERROR_REASON_INVALID_EMAIL
 	ReasonSettingsRequired = zcv1.ErrorReason_ERROR_REASON_SETTINGS_REQUIRED
 	ReasonInvalidFilter    = zcv1.ErrorReason_ERROR_REASON_INVALID_FILTER
+	ReasonQueryTooLong     = zcv1.ErrorReason_ERROR_REASON_QUERY_TOO_LONG
 )
 
 // idReasons is the reason for each id field a request (and a REST path)

@@ -21,6 +21,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/connection"
+	"github.com/zoomconnect/zoomconnect/server/console"
 	"github.com/zoomconnect/zoomconnect/server/gateway"
 	"github.com/zoomconnect/zoomconnect/server/meeting"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
@@ -331,6 +332,9 @@ func (a *App) buildHTTP(ctx context.Context, v *auth.Verifier, conns *connection
 	if a.Emulator != nil {
 		mux.Handle(EmulatorPrefix+"/", http.StripPrefix(EmulatorPrefix, a.Emulator.Handler()))
 	}
+	if err := a.mountConsole(mux); err != nil {
+		return err
+	}
 	accessLog := web.AccessLog{Logger: a.log, Slow: api.SlowCall,
 		Route: func(r *http.Request) string {
 			if route := gw.Route(r); route != "" {
@@ -409,6 +413,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	go a.conns.RunMonitor(healthCtx, a.cfg.MonitorInterval)
 	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "public_url", a.PublicURL, "dev_mode", a.cfg.DevMode())
+	if a.cfg.DevMode() {
+		a.log.Info("DEV MODE: open the admin console and sign in as a demo person", "console_url", a.PublicURL+console.Path)
+	}
 
 	var runErr error
 	select {

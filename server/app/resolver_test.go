@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +128,7 @@ func TestResolverRosterSettingsActivity(t *testing.T) {
 				t.Run("precedence: personal over org, and each taking over", func(t *testing.T) { precedence(t, newOrg(h, t, tr, "prec")) })
 				t.Run("a member missing from the Zoom account", func(t *testing.T) { missingMember(t, newOrg(h, t, tr, "missing")) })
 				t.Run("detach refused, then allowed", func(t *testing.T) { detach(t, newOrg(h, t, tr, "detach")) })
-				t.Run("roster, paging, filters and who may read it", func(t *testing.T) { roster(t, newOrg(h, t, tr, "roster")) })
+				t.Run("roster, paging, filters, search and who may read it", func(t *testing.T) { roster(t, newOrg(h, t, tr, "roster")) })
 				t.Run("batch of 100", func(t *testing.T) { batch(t, newOrg(h, t, tr, "batch")) })
 			})
 		}
@@ -391,6 +392,31 @@ func roster(t testing.TB, o *org) {
 		t.Fatalf("status filter = %v", resp.GetUsers())
 	}
 
+	// Search matches name or email, ignoring case, and combines with filters.
+	for query, want := range map[string][]string{"LOST": {"liam"}, "@acme.EXAMPLE": {"adam", "liam", "mia"}, "admin@": {"adam"}, "zz": nil} {
+		var got []string
+		for token := ""; ; {
+			resp, err = o.roster(t, o.admin, &zcv1.ListConnectedUsersRequest{Query: query, PageSize: 1, PageToken: token})
+			must(t, err)
+			for _, u := range resp.GetUsers() {
+				got = append(got, u.GetMember().GetUserId())
+			}
+			if token = resp.GetNextPageToken(); token == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("search %q = %v, want %v", query, got, want)
+		}
+	}
+	resp, err = o.roster(t, o.admin, &zcv1.ListConnectedUsersRequest{Query: "Member", Type: srcPersonal})
+	must(t, err)
+	if len(resp.GetUsers()) != 0 {
+		t.Fatalf("search with a type filter = %v", resp.GetUsers())
+	}
+	_, err = o.roster(t, o.admin, &zcv1.ListConnectedUsersRequest{Query: strings.Repeat("x", 201)})
+	wantCode(t, err, codes.InvalidArgument, zcv1.ErrorReason_ERROR_REASON_QUERY_TOO_LONG)
+
 	_, err = o.roster(t, personToken(t, "eve", "other-org", auth.RoleAdmin), &zcv1.ListConnectedUsersRequest{})
 	wantCode(t, err, codes.PermissionDenied, auth.ReasonWrongOrg)
 	_, err = o.roster(t, o.mem, &zcv1.ListConnectedUsersRequest{})
@@ -398,10 +424,23 @@ func roster(t testing.TB, o *org) {
 	_, err = o.roster(t, o.admin, &zcv1.ListConnectedUsersRequest{PageToken: "!!"})
 	wantCode(t, err, codes.InvalidArgument, zcv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN)
 
+	// The disconnect answers with the members it cost Zoom: those the
+	// preview listed just before (adam keeps his personal account).
+	preview := &zcv1.PreviewOrgDisconnectResponse{}
+	must(t, o.tr.call(t, o.owner, zcv1.ConnectionService_PreviewOrgDisconnect_FullMethodName, &zcv1.PreviewOrgDisconnectRequest{OrgId: o.id}, preview))
+	disconnected := &zcv1.DisconnectOrgConnectionResponse{}
+	must(t, o.tr.call(t, o.owner, disconnectRPC, &zcv1.DisconnectOrgConnectionRequest{OrgId: o.id}, disconnected))
+	ids := func(ms []*zcv1.OrgMember) (out []string) {
+		for _, m := range ms {
+			out = append(out, m.GetUserId()+" "+m.GetEmail()+" "+m.GetName())
+		}
+		return out
+	}
+	if got, want := ids(disconnected.GetAffectedUsers()), ids(preview.GetAffectedUsers()); !slices.Equal(got, want) || !slices.Contains(got, "mia member@acme.example Mia Member") || slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "adam ") }) {
+		t.Fatalf("disconnect affected %v, preview listed %v", got, want)
+	}
 	must(t, o.tr.call(t, o.userToken(t, "adam"), zcv1.ConnectionService_DisconnectPersonalConnection_FullMethodName,
 		&zcv1.DisconnectPersonalConnectionRequest{OrgId: o.id, UserId: "adam"}, &zcv1.DisconnectPersonalConnectionResponse{}))
-	_, err = o.disconnect(t, o.owner)
-	must(t, err)
 }
 
 func batch(t testing.TB, o *org) {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/console"
 )
 
 // ZoomApp is one Zoom OAuth app (client id and secret).
@@ -69,6 +71,9 @@ type Config struct {
 	// StreamHeartbeat is how often an event stream with nothing to send
 	// sends a heartbeat, so that proxies keep it open.
 	StreamHeartbeat time.Duration
+	// ConsoleFrameAncestors are the pages allowed to embed the admin console
+	// (CSP frame-ancestors); empty allows none.
+	ConsoleFrameAncestors string
 	// Limits bound what one client can make the service hold.
 	Limits Limits
 }
@@ -192,6 +197,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("ZOOM_USER_CLIENT_ID", &c.ZoomUserApp.ClientID)
 	str("ZOOM_USER_CLIENT_SECRET", &c.ZoomUserApp.ClientSecret)
 	str("ZOOM_WEBHOOK_SECRET_TOKEN", &c.ZoomWebhookSecret)
+	str("ZOOMCONNECT_CONSOLE_FRAME_ANCESTORS", &c.ConsoleFrameAncestors)
 	if v := getenv("ZOOMCONNECT_AUTH_HS256_SECRET"); v != "" {
 		c.AuthHS256Secret = []byte(v)
 	}
@@ -288,6 +294,9 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		add("ZOOMCONNECT_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if _, err := console.ParseFrameAncestors(c.ConsoleFrameAncestors); err != nil {
+		add("ZOOMCONNECT_CONSOLE_FRAME_ANCESTORS: %v", err)
 	}
 	if c.InstallLinkTTL <= 0 || c.OAuthStateTTL <= 0 || c.RequestTimeout <= 0 || c.StreamHeartbeat <= 0 {
 		add("durations must be positive")

@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"strings"
 
 	"github.com/zoomconnect/zoomconnect/server/store"
 )
@@ -31,7 +32,12 @@ type RosterFilter struct {
 	// Type filters by connection type; set HasType to filter on SourceNone.
 	Type    Source
 	HasType bool
+	// Query keeps members whose name or email contains it, ignoring case.
+	Query string
 }
+
+// MaxRosterQuery bounds the roster search text.
+const MaxRosterQuery = 200
 
 func rosterRow(m store.Member, r Resolution) RosterRow {
 	row := RosterRow{Member: m, Resolution: r}
@@ -55,7 +61,8 @@ func rosterRow(m store.Member, r Resolution) RosterRow {
 }
 
 func (f RosterFilter) match(row RosterRow) bool {
-	return (f.Status == StatusAny || f.Status == row.Status) && (!f.HasType || f.Type == row.Type)
+	return (f.Status == StatusAny || f.Status == row.Status) && (!f.HasType || f.Type == row.Type) &&
+		(f.Query == "" || strings.Contains(strings.ToLower(row.Member.Name), f.Query) || strings.Contains(strings.ToLower(row.Member.Email), f.Query))
 }
 
 // Roster lists members in user id order, a page at a time, reading the store
@@ -66,6 +73,7 @@ func (s *Service) Roster(ctx context.Context, orgID string, filter RosterFilter,
 		return nil, "", err
 	}
 	limit := pageSize(size)
+	filter.Query = strings.ToLower(strings.TrimSpace(filter.Query))
 	orgSnap, err := s.cfg.Store.Snapshot(ctx, orgID, nil)
 	if err != nil {
 		return nil, "", err

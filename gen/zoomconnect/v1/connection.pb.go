@@ -2620,7 +2620,10 @@ type ListConnectedUsersRequest struct {
 	// Only members with this status (UNSPECIFIED: any).
 	Status ConnectedUserStatus `protobuf:"varint,4,opt,name=status,proto3,enum=zoomconnect.v1.ConnectedUserStatus" json:"status,omitempty"`
 	// Only members with this connection type (UNSPECIFIED: any).
-	Type          ConnectionSource `protobuf:"varint,5,opt,name=type,proto3,enum=zoomconnect.v1.ConnectionSource" json:"type,omitempty"`
+	Type ConnectionSource `protobuf:"varint,5,opt,name=type,proto3,enum=zoomconnect.v1.ConnectionSource" json:"type,omitempty"`
+	// Only members whose name or email contains this text, ignoring case
+	// (empty: any); at most 200 characters.
+	Query         string `protobuf:"bytes,6,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2688,6 +2691,13 @@ func (x *ListConnectedUsersRequest) GetType() ConnectionSource {
 		return x.Type
 	}
 	return ConnectionSource_CONNECTION_SOURCE_UNSPECIFIED
+}
+
+func (x *ListConnectedUsersRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
 }
 
 // Response of ConnectionService.ListConnectedUsers.
@@ -3658,14 +3668,15 @@ const file_zoomconnect_v1_connection_proto_rawDesc = "" +
 	"zoomUserId\x12\x1d\n" +
 	"\n" +
 	"zoom_email\x18\x05 \x01(\tR\tzoomEmail\x128\n" +
-	"\x06reason\x18\x06 \x01(\x0e2 .zoomconnect.v1.ResolutionReasonR\x06reason\"\xe1\x01\n" +
+	"\x06reason\x18\x06 \x01(\x0e2 .zoomconnect.v1.ResolutionReasonR\x06reason\"\xf7\x01\n" +
 	"\x19ListConnectedUsersRequest\x12\x15\n" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12;\n" +
 	"\x06status\x18\x04 \x01(\x0e2#.zoomconnect.v1.ConnectedUserStatusR\x06status\x124\n" +
-	"\x04type\x18\x05 \x01(\x0e2 .zoomconnect.v1.ConnectionSourceR\x04type\"y\n" +
+	"\x04type\x18\x05 \x01(\x0e2 .zoomconnect.v1.ConnectionSourceR\x04type\x12\x14\n" +
+	"\x05query\x18\x06 \x01(\tR\x05query\"y\n" +
 	"\x1aListConnectedUsersResponse\x123\n" +
 	"\x05users\x18\x01 \x03(\v2\x1d.zoomconnect.v1.ConnectedUserR\x05users\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdf\x02\n" +

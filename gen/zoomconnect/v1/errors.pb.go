@@ -132,6 +132,8 @@ const (
 	ErrorReason_ERROR_REASON_TOO_MANY_USERS ErrorReason = 99
 	// after_event_id is not an event id this service issued.
 	ErrorReason_ERROR_REASON_INVALID_EVENT_ID ErrorReason = 100
+	// The roster search query is longer than the API allows.
+	ErrorReason_ERROR_REASON_QUERY_TOO_LONG ErrorReason = 101
 	// The body is not valid JSON for the request, or has an unknown field.
 	ErrorReason_ERROR_REASON_INVALID_REQUEST_BODY ErrorReason = 110
 	// No route matches the path (404).
@@ -211,6 +213,7 @@ var (
 		98:  "ERROR_REASON_INVALID_UPDATE_MASK",
 		99:  "ERROR_REASON_TOO_MANY_USERS",
 		100: "ERROR_REASON_INVALID_EVENT_ID",
+		101: "ERROR_REASON_QUERY_TOO_LONG",
 		110: "ERROR_REASON_INVALID_REQUEST_BODY",
 		111: "ERROR_REASON_ROUTE_NOT_FOUND",
 		112: "ERROR_REASON_METHOD_NOT_ALLOWED",
@@ -275,6 +278,7 @@ var (
 		"ERROR_REASON_INVALID_UPDATE_MASK":          98,
 		"ERROR_REASON_TOO_MANY_USERS":               99,
 		"ERROR_REASON_INVALID_EVENT_ID":             100,
+		"ERROR_REASON_QUERY_TOO_LONG":               101,
 		"ERROR_REASON_INVALID_REQUEST_BODY":         110,
 		"ERROR_REASON_ROUTE_NOT_FOUND":              111,
 		"ERROR_REASON_METHOD_NOT_ALLOWED":           112,
@@ -321,7 +325,7 @@ var File_zoomconnect_v1_errors_proto protoreflect.FileDescriptor
 
 const file_zoomconnect_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1bzoomconnect/v1/errors.proto\x12\x0ezoomconnect.v1*\xde\x11\n" +
+	"\x1bzoomconnect/v1/errors.proto\x12\x0ezoomconnect.v1*\xff\x11\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_TOKEN_MISSING\x10\x01\x12 \n" +
@@ -372,7 +376,8 @@ const file_zoomconnect_v1_errors_proto_rawDesc = "" +
 	"\x1fERROR_REASON_INVALID_PAGE_TOKEN\x10a\x12$\n" +
 	" ERROR_REASON_INVALID_UPDATE_MASK\x10b\x12\x1f\n" +
 	"\x1bERROR_REASON_TOO_MANY_USERS\x10c\x12!\n" +
-	"\x1dERROR_REASON_INVALID_EVENT_ID\x10d\x12%\n" +
+	"\x1dERROR_REASON_INVALID_EVENT_ID\x10d\x12\x1f\n" +
+	"\x1bERROR_REASON_QUERY_TOO_LONG\x10e\x12%\n" +
 	"!ERROR_REASON_INVALID_REQUEST_BODY\x10n\x12 \n" +
 	"\x1cERROR_REASON_ROUTE_NOT_FOUND\x10o\x12#\n" +
 	"\x1fERROR_REASON_METHOD_NOT_ALLOWED\x10p\x12\"\n" +
