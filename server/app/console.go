@@ -56,7 +56,14 @@ func (a *App) devSignIn() (*console.DevSignIn, error) {
 		OrgID:  console.DemoOrgID,
 		People: console.DemoPeople,
 		Mint: func(p console.Person) (string, error) {
-			return auth.Mint(secret, auth.Claims{Subject: p.ID, OrgID: console.DemoOrgID, OrgRole: auth.Role(p.Role), Email: p.Email, Name: p.Name}, devConsoleTokenTTL)
+			c := auth.Claims{Subject: p.ID, OrgID: console.DemoOrgID, OrgRole: auth.Role(p.Role), Email: p.Email, Name: p.Name}
+			// the issuer and audience the verifier requires
+			iss, aud := a.cfg.AuthClaims()
+			c.Issuer = iss
+			if aud != "" {
+				c.Audience = []string{aud}
+			}
+			return auth.Mint(secret, c, devConsoleTokenTTL)
 		},
 		Register: func(ctx context.Context, p console.Person) error {
 			return a.conns.RegisterCaller(ctx, console.DemoOrgID, connection.Member{UserID: p.ID, Email: p.Email, Name: p.Name})
