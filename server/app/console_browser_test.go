@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/zoomconnect/zoomconnect/server/app"
+	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/config"
 	bt "github.com/zoomconnect/zoomconnect/server/internal/browsertest"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
@@ -235,7 +236,7 @@ func TestConsoleInChromium(t *testing.T) {
 		zoomTab.Do(t, "sign in at Zoom",
 			chromedp.Click(chromedp.CSS(`input[name=user_id][value="`+zoomemu.DevOtherOwnerID+`"]`)),
 			chromedp.Click(chromedp.CSS(`button[value=allow]`)))
-		zoomTab.WaitFor(t, "the callback page", textShown("Your personal Zoom account owner@globex.example is now connected"))
+		zoomTab.WaitFor(t, "the callback page", textShown("You approved as the Zoom user Gus Globex (owner@globex.example)"))
 		zoomTab.Check(t)
 		member.WaitFor(t, "My Zoom: personal, without a reload", textShown(en("me.personalNow"))+" && "+textShown(en("me.source.PERSONAL"))+" && "+textShown(en("resolution.PERSONAL_CONNECTED"))+
 			" && "+textShown("The member's personal Zoom account takes precedence.")+" && "+textShown("owner@globex.example")+" && window.zcNoReload === true")
@@ -390,7 +391,8 @@ func TestConsoleInChromium(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.Header.Set("Authorization", "Bearer "+internalToken(t))
+			req.Header.Set("Authorization", "Bearer "+token(t, auth.Claims{Subject: "booking-service", Scope: auth.Scope{auth.InternalScope},
+				Issuer: config.DevAuthIssuer, Audience: []string{config.DevAuthAudience}})) // dev mode's issuer and audience
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
