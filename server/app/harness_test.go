@@ -113,6 +113,7 @@ func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
 	cfg := config.Defaults()
 	cfg.GRPCAddr = webtest.FreeAddr(t)
 	cfg.HTTPAddr = webtest.FreeAddr(t)
+	cfg.AdminAddr = webtest.FreeAddr(t)
 	for _, o := range opts {
 		o(&cfg, &zcfg)
 	}
@@ -148,6 +149,7 @@ func (h *harness) replica(t testing.TB) *harness {
 	t.Helper()
 	cfg := h.cfg
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
+	cfg.AdminAddr = webtest.FreeAddr(t)
 	r := &harness{t: t, cfg: cfg, zoom: h.zoom, browser: webtest.NewBrowser(t)}
 	r.start()
 	t.Cleanup(r.stop)

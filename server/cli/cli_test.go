@@ -48,11 +48,12 @@ func TestUnknownCommand(t *testing.T) {
 // configured the service serves the built-in emulator itself, a dev token
 // from the data dir is accepted, and an org connects end to end.
 func TestDevModeWalkthrough(t *testing.T) {
-	httpAddr := webtest.FreeAddr(t)
+	httpAddr, adminAddr := webtest.FreeAddr(t), webtest.FreeAddr(t)
 	vars := env(map[string]string{
-		"ZOOMCONNECT_DATA_DIR":  t.TempDir(),
-		"ZOOMCONNECT_GRPC_ADDR": webtest.FreeAddr(t),
-		"ZOOMCONNECT_HTTP_ADDR": httpAddr,
+		"ZOOMCONNECT_DATA_DIR":   t.TempDir(),
+		"ZOOMCONNECT_GRPC_ADDR":  webtest.FreeAddr(t),
+		"ZOOMCONNECT_HTTP_ADDR":  httpAddr,
+		"ZOOMCONNECT_ADMIN_ADDR": adminAddr,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := make(chan int, 1)

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/zoomconnect/zoomconnect/server/metrics"
 	"github.com/zoomconnect/zoomconnect/server/store"
 )
 
@@ -108,7 +109,9 @@ func Verify(secrets [][]byte, tsHeader, signature string, body []byte, now time.
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	metrics.WebhooksReceived.Inc()
 	if r.Method != http.MethodPost {
+		metrics.WebhooksRefused.WithLabelValues("method").Inc()
 		w.Header().Set("Allow", http.MethodPost)
 		reply(w, http.StatusMethodNotAllowed, "POST only")
 		return
@@ -116,21 +119,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
+		metrics.WebhooksRefused.WithLabelValues("too_large").Inc()
 		reply(w, http.StatusRequestEntityTooLarge, "event body too large")
 		return
 	}
 	if err != nil {
+		metrics.WebhooksRefused.WithLabelValues("unreadable").Inc()
 		reply(w, http.StatusBadRequest, "unreadable body")
 		return
 	}
 	secret, err := Verify(h.Secrets, r.Header.Get("x-zm-request-timestamp"), r.Header.Get("x-zm-signature"), body, h.Now())
 	if err != nil {
+		metrics.WebhooksRefused.WithLabelValues("signature").Inc()
 		h.Logger.WarnContext(r.Context(), "refused a Zoom webhook", "reason", err.Error())
 		reply(w, http.StatusUnauthorized, err.Error())
 		return
 	}
+	metrics.WebhooksVerified.Inc()
 	env, err := Parse(body)
 	if err != nil {
+		metrics.WebhooksRefused.WithLabelValues("malformed").Inc()
 		reply(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -142,10 +150,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		sum := sha256.Sum256(body) // Zoom's retries resend the same body
-		if _, err := h.Store.EnqueueWebhook(r.Context(), hex.EncodeToString(sum[:]), body); err != nil {
+		enqueued, err := h.Store.EnqueueWebhook(r.Context(), hex.EncodeToString(sum[:]), body)
+		if err != nil {
+			metrics.WebhooksQueued.WithLabelValues("error").Inc()
 			h.Logger.ErrorContext(r.Context(), "could not queue a Zoom event; Zoom will retry", "event", env.Event, "error", err)
 			reply(w, http.StatusServiceUnavailable, "try again")
 			return
+		}
+		if !enqueued {
+			metrics.WebhooksQueued.WithLabelValues("duplicate").Inc()
+		} else {
+			metrics.WebhooksQueued.WithLabelValues("queued").Inc()
 		}
 		if h.Queued != nil {
 			h.Queued()

@@ -1,0 +1,153 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/pprof"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/extra/redisotel/v9"
+	"github.com/redis/go-redis/v9"
+	"github.com/zoomconnect/zoomconnect/server/connection"
+	"github.com/zoomconnect/zoomconnect/server/metrics"
+	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
+	"github.com/zoomconnect/zoomconnect/server/telemetry"
+	"github.com/zoomconnect/zoomconnect/server/web"
+	"github.com/zoomconnect/zoomconnect/server/webhook"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"google.golang.org/grpc"
+)
+
+// Option adjusts how New builds the service beyond its Config.
+type Option func(*App)
+
+// WithTracing instruments the service with t's tracer provider (the
+// command line builds it from the OTEL_* variables). Without it nothing is
+// traced and no instrumentation runs.
+func WithTracing(t telemetry.Tracing) Option { return func(a *App) { a.tracing = t } }
+
+// connectionCensusEvery bounds how often a scrape recounts connections.
+const connectionCensusEvery = 30 * time.Second
+
+// grpcServerTelemetry: RPC metrics (outermost, so they see the status the
+// caller gets) and, when tracing, the otelgrpc stats handler.
+func (a *App) grpcServerTelemetry() (opts []grpc.ServerOption, unary []grpc.UnaryServerInterceptor, stream []grpc.StreamServerInterceptor) {
+	if a.tracing.Enabled() {
+		opts = append(opts, grpc.StatsHandler(otelgrpc.NewServerHandler(
+			otelgrpc.WithTracerProvider(a.tracing.Provider), otelgrpc.WithPropagators(telemetry.Propagator))))
+	}
+	unary = []grpc.UnaryServerInterceptor{metrics.GRPC.UnaryServerInterceptor(), metrics.UnaryInFlight()}
+	stream = []grpc.StreamServerInterceptor{metrics.GRPC.StreamServerInterceptor(), metrics.StreamInFlight()}
+	return opts, unary, stream
+}
+
+// gatewayDialTelemetry traces the gateway's loopback calls, so that a REST
+// request's trace continues into the gRPC handler.
+func (a *App) gatewayDialTelemetry() []grpc.DialOption {
+	if !a.tracing.Enabled() {
+		return nil
+	}
+	return []grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+		otelgrpc.WithTracerProvider(a.tracing.Provider), otelgrpc.WithPropagators(telemetry.Propagator)))}
+}
+
+// httpTelemetry traces the public HTTP side; it takes the caller's W3C
+// traceparent.
+func (a *App) httpTelemetry(h http.Handler) http.Handler {
+	if !a.tracing.Enabled() {
+		return h
+	}
+	return otelhttp.NewHandler(h, "http",
+		otelhttp.WithTracerProvider(a.tracing.Provider), otelhttp.WithPropagators(telemetry.Propagator),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + route(r.URL.Path) }))
+}
+
+// route names the public HTTP routes for span names (bounded, no ids).
+func route(path string) string {
+	for _, prefix := range []string{"/v1/", connection.InstallPath, EmulatorPrefix + "/"} {
+		if strings.HasPrefix(path, prefix) {
+			return prefix + "…"
+		}
+	}
+	switch path {
+	case connection.CallbackPath, webhook.Path, "/healthz", "/readyz":
+		return path
+	}
+	return "other"
+}
+
+// zoomTransport counts and, when tracing, traces every call to Zoom;
+// otelhttp injects traceparent into the request to Zoom.
+func (a *App) zoomTransport(oauthURL, apiURL string) http.RoundTripper {
+	endpoints := metrics.NewZoomEndpoints(oauthURL, apiURL)
+	var base http.RoundTripper = http.DefaultTransport
+	if a.tracing.Enabled() {
+		base = otelhttp.NewTransport(base,
+			otelhttp.WithTracerProvider(a.tracing.Provider), otelhttp.WithPropagators(telemetry.Propagator),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+				return "zoom " + r.Method + " " + endpoints.Template(r.URL.Path)
+			}))
+	}
+	return metrics.ZoomTransport(base, endpoints)
+}
+
+// redisTelemetry traces Redis commands, without their arguments (they hold
+// sealed tokens and hashed secrets).
+func (a *App) redisTelemetry() []redisstore.Option {
+	if !a.tracing.Enabled() {
+		return nil
+	}
+	return []redisstore.Option{redisstore.WithInstrumentation(func(c redis.UniversalClient) error {
+		return redisotel.InstrumentTracing(c, redisotel.WithTracerProvider(a.tracing.Provider), redisotel.WithDBStatement(false))
+	})}
+}
+
+// buildAdmin serves /metrics, /debug/pprof/ and the probes on the admin
+// listener, never on the public port.
+func (a *App) buildAdmin() {
+	if a.adminLn == nil {
+		return
+	}
+	own := prometheus.NewRegistry()
+	own.MustRegister(metrics.NewConnectionCollector(a.conns.CountConnections, connectionCensusEvery, a.log))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{metrics.Registry, own},
+		promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, ErrorLog: slogPrinter{a}}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	web.Probes{Ready: a.ready}.Register(mux)
+	a.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+}
+
+// ready: the store answers and the service is not shutting down (so that a
+// load balancer stops sending before the listeners close).
+func (a *App) ready(ctx context.Context) error {
+	if a.draining.Load() {
+		return errors.New("shutting down")
+	}
+	return a.store.Ping(ctx)
+}
+
+// AdminAddr is the bound admin address, empty when the listener is off.
+func (a *App) AdminAddr() string {
+	if a.adminLn == nil {
+		return ""
+	}
+	return a.adminLn.Addr().String()
+}
+
+// slogPrinter logs promhttp's errors.
+type slogPrinter struct{ a *App }
+
+func (p slogPrinter) Println(v ...any) {
+	p.a.log.Warn("serving /metrics", "error", strings.TrimSpace(fmt.Sprintln(v...)))
+}
