@@ -78,6 +78,7 @@ type harness struct {
 	done    chan error
 	conn    *grpc.ClientConn
 	browser *webtest.Browser
+	appOpts []app.Option
 }
 
 // option adjusts the service's or the Zoom emulator's configuration.
@@ -105,6 +106,12 @@ func withWebhooks() option {
 
 // newHarness starts zoomconnect on redisURL (empty: the embedded store).
 func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
+	t.Helper()
+	return newHarnessWith(t, redisURL, nil, opts...)
+}
+
+// newHarnessWith also passes appOpts (tracing) to every start of the service.
+func newHarnessWith(t testing.TB, redisURL string, appOpts []app.Option, opts ...option) *harness {
 	t.Helper()
 	zcfg := zoomemu.DevConfig(
 		zoomemu.Client{ID: orgClientID, Secret: orgClientSecret, AdminManaged: true},
@@ -135,7 +142,7 @@ func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.RedisURL = redisURL
 	h := &harness{
-		t: t, cfg: cfg, zoom: emu,
+		t: t, cfg: cfg, zoom: emu, appOpts: appOpts,
 		browser: webtest.NewBrowser(t),
 	}
 	h.start()
@@ -150,7 +157,7 @@ func (h *harness) replica(t testing.TB) *harness {
 	cfg := h.cfg
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
 	cfg.AdminAddr = webtest.FreeAddr(t)
-	r := &harness{t: t, cfg: cfg, zoom: h.zoom, browser: webtest.NewBrowser(t)}
+	r := &harness{t: t, cfg: cfg, zoom: h.zoom, appOpts: h.appOpts, browser: webtest.NewBrowser(t)}
 	r.start()
 	t.Cleanup(r.stop)
 	return r
@@ -161,7 +168,7 @@ func (h *harness) start() {
 	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var err error
 	for range 50 { // the previous instance's ports may linger briefly
-		h.app, err = app.New(context.Background(), h.cfg, logger)
+		h.app, err = app.New(context.Background(), h.cfg, logger, h.appOpts...)
 		if err == nil || !strings.Contains(err.Error(), "address already in use") {
 			break
 		}

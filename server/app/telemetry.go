@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"strings"
 	"time"
 
@@ -58,14 +59,46 @@ func (a *App) gatewayDialTelemetry() []grpc.DialOption {
 }
 
 // httpTelemetry traces the public HTTP side; it takes the caller's W3C
-// traceparent.
+// traceparent. The span sees the install link's path without the link,
+// which is a secret.
 func (a *App) httpTelemetry(h http.Handler) http.Handler {
 	if !a.tracing.Enabled() {
 		return h
 	}
-	return otelhttp.NewHandler(h, "http",
+	traced := otelhttp.NewHandler(restoreURL(h), "http",
 		otelhttp.WithTracerProvider(a.tracing.Provider), otelhttp.WithPropagators(telemetry.Propagator),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + route(r.URL.Path) }))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, connection.InstallPath) {
+			traced.ServeHTTP(w, r)
+			return
+		}
+		traced.ServeHTTP(w, withShownURL(r, &url.URL{Path: connection.InstallPath + "{link}"}))
+	})
+}
+
+// originalURL keeps a request's real URL while instrumentation sees another.
+type originalURL struct{}
+
+// withShownURL returns a copy of r whose URL is shown (to instrumentation);
+// restoreURL puts the real one back for the handler.
+func withShownURL(r *http.Request, shown *url.URL) *http.Request {
+	c := r.WithContext(context.WithValue(r.Context(), originalURL{}, r.URL))
+	c.URL = shown
+	if r.RequestURI != "" { // a server request (a client request has none)
+		c.RequestURI = shown.RequestURI()
+	}
+	return c
+}
+
+func restoreURL(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, ok := r.Context().Value(originalURL{}).(*url.URL); ok {
+			r = r.WithContext(r.Context())
+			r.URL, r.RequestURI = u, u.RequestURI()
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // route names the public HTTP routes for span names (bounded, no ids).
@@ -83,18 +116,39 @@ func route(path string) string {
 }
 
 // zoomTransport counts and, when tracing, traces every call to Zoom;
-// otelhttp injects traceparent into the request to Zoom.
+// otelhttp injects traceparent into the request to Zoom. The span shows
+// the endpoint template as the URL path and no query: Zoom's URLs hold
+// emails, ids and page tokens.
 func (a *App) zoomTransport(oauthURL, apiURL string) http.RoundTripper {
 	endpoints := metrics.NewZoomEndpoints(oauthURL, apiURL)
 	var base http.RoundTripper = http.DefaultTransport
 	if a.tracing.Enabled() {
-		base = otelhttp.NewTransport(base,
+		traced := otelhttp.NewTransport(restoreURLTransport{base},
 			otelhttp.WithTracerProvider(a.tracing.Provider), otelhttp.WithPropagators(telemetry.Propagator),
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-				return "zoom " + r.Method + " " + endpoints.Template(r.URL.Path)
+				return "zoom " + r.Method + " " + r.URL.Path
 			}))
+		base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			shown := &url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host, Path: endpoints.Template(r.URL.Path)}
+			return traced.RoundTrip(withShownURL(r, shown))
+		})
 	}
 	return metrics.ZoomTransport(base, endpoints)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// restoreURLTransport sends the request to its real URL (see withShownURL).
+type restoreURLTransport struct{ next http.RoundTripper }
+
+func (t restoreURLTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u, ok := r.Context().Value(originalURL{}).(*url.URL); ok {
+		r = r.WithContext(r.Context())
+		r.URL = u
+	}
+	return t.next.RoundTrip(r)
 }
 
 // redisTelemetry traces Redis commands, without their arguments (they hold

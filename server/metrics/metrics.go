@@ -125,6 +125,32 @@ var (
 	CacheMisses = cacheLookups.WithLabelValues("miss")
 )
 
+// Every series of a bounded label set starts at 0, so that rates and alerts
+// see it before its first event.
+func init() {
+	for _, kind := range []string{"org", "personal"} {
+		for _, outcome := range []string{"ok", "invalid_grant", "transient"} {
+			TokenRefreshes.WithLabelValues(kind, outcome)
+		}
+		TokenRefreshLeaseWaits.WithLabelValues(kind)
+	}
+	for _, reason := range []string{"signature", "too_large", "malformed", "method", "unreadable"} {
+		WebhooksRefused.WithLabelValues(reason)
+	}
+	for _, result := range []string{"queued", "duplicate", "error"} {
+		WebhooksQueued.WithLabelValues(result)
+	}
+	for _, outcome := range []string{"ok", "retry", "dropped"} {
+		WebhooksProcessed.WithLabelValues(outcome)
+	}
+	for _, outcome := range []string{"ok", "error"} {
+		EventsPublished.WithLabelValues(outcome)
+	}
+	for _, outcome := range []string{"created", "reused", "recreated", "cancelled"} {
+		Meetings.WithLabelValues(outcome)
+	}
+}
+
 // Connections counted from the store at scrape time (see ConnectionCounter).
 var connectionsDesc = prometheus.NewDesc(Namespace+"_connections",
 	"Zoom connections by kind (org, personal) and state (active, needs_reconnect, not_connected), counted from the store at scrape time.",
