@@ -37,14 +37,17 @@ func WithTracing(t telemetry.Tracing) Option { return func(a *App) { a.tracing =
 const connectionCensusEvery = 30 * time.Second
 
 // grpcServerTelemetry: RPC metrics (outermost, so they see the status the
-// caller gets) and, when tracing, the otelgrpc stats handler.
+// caller gets) unless the admin listener is off (nothing could read them),
+// and, when tracing, the otelgrpc stats handler.
 func (a *App) grpcServerTelemetry() (opts []grpc.ServerOption, unary []grpc.UnaryServerInterceptor, stream []grpc.StreamServerInterceptor) {
 	if a.tracing.Enabled() {
 		opts = append(opts, grpc.StatsHandler(otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(a.tracing.Provider), otelgrpc.WithPropagators(telemetry.Propagator))))
 	}
-	unary = []grpc.UnaryServerInterceptor{metrics.GRPC.UnaryServerInterceptor(), metrics.UnaryInFlight()}
-	stream = []grpc.StreamServerInterceptor{metrics.GRPC.StreamServerInterceptor(), metrics.StreamInFlight()}
+	if a.adminLn != nil {
+		unary = []grpc.UnaryServerInterceptor{metrics.GRPC.UnaryServerInterceptor(), metrics.UnaryInFlight()}
+		stream = []grpc.StreamServerInterceptor{metrics.GRPC.StreamServerInterceptor(), metrics.StreamInFlight()}
+	}
 	return opts, unary, stream
 }
 
