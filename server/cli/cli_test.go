@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -89,6 +90,16 @@ func TestDevModeWalkthrough(t *testing.T) {
 	rest(t, tok, "GET", base+"/v1/orgs/acme/zoom", &got)
 	if got.Connection.State != "CONNECTION_STATE_ACTIVE" {
 		t.Fatalf("state %q after the walk-through", got.Connection.State)
+	}
+	// The admin listener serves the metrics of what just happened.
+	resp, err := http.Get("http://" + adminAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `grpc_server_handled_total{grpc_code="OK",grpc_method="StartOrgConnection"`) {
+		t.Fatalf("the admin listener's /metrics lacks the REST calls:\n%.2000s", metrics)
 	}
 
 	cancel()
