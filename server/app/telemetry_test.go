@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
@@ -450,4 +451,34 @@ func TestSpansCarryNoSecrets(t *testing.T) {
 	if refreshes < 2 {
 		t.Fatalf("%d token calls traced (%d spans), want the code exchange and a refresh", refreshes, len(spans))
 	}
+}
+
+// TestAdminReadinessFailsWhileDraining: once shutdown begins, the admin
+// listener's /readyz answers 503 (so that a load balancer stops sending)
+// while RPCs in flight finish, and /healthz still answers.
+func TestAdminReadinessFailsWhileDraining(t *testing.T) {
+	h := newHarness(t, "")
+	admin := "http://" + h.app.AdminAddr()
+	httpGet(t, admin+"/readyz", http.StatusOK)
+
+	// A watch stream keeps the gRPC server draining.
+	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+internalToken(t)))
+	defer cancel()
+	_, err := zcv1.NewConnectionServiceClient(h.conn).WatchConnectionEvents(ctx, &zcv1.WatchConnectionEventsRequest{})
+	must(t, err)
+	eventually(t, "the watch in flight", func() bool {
+		return value(h.scrape(t), "zoomconnect_grpc_server_in_flight_requests",
+			"grpc_service", "zoomconnect.v1.ConnectionService", "grpc_method", "WatchConnectionEvents") == 1
+	})
+	h.cancel() // SIGTERM
+	eventually(t, "admin /readyz 503 while draining", func() bool {
+		resp, err := http.Get(admin + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
+	httpGet(t, admin+"/healthz", http.StatusOK)
+	cancel() // the watcher goes away; the shutdown completes (h.stop waits for it)
 }
