@@ -80,13 +80,19 @@ func (a *App) httpTelemetry(h http.Handler) http.Handler {
 	})
 }
 
-// originalURL keeps a request's real URL while instrumentation sees another.
-type originalURL struct{}
+// originalURL keeps a request's real URL (and RequestURI, on a server)
+// while instrumentation sees another.
+type originalURL struct {
+	url        *url.URL
+	requestURI string
+}
+
+type originalURLKey struct{}
 
 // withShownURL returns a copy of r whose URL is shown (to instrumentation);
 // restoreURL puts the real one back for the handler.
 func withShownURL(r *http.Request, shown *url.URL) *http.Request {
-	c := r.WithContext(context.WithValue(r.Context(), originalURL{}, r.URL))
+	c := r.WithContext(context.WithValue(r.Context(), originalURLKey{}, originalURL{r.URL, r.RequestURI}))
 	c.URL = shown
 	if r.RequestURI != "" { // a server request (a client request has none)
 		c.RequestURI = shown.RequestURI()
@@ -96,9 +102,9 @@ func withShownURL(r *http.Request, shown *url.URL) *http.Request {
 
 func restoreURL(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, ok := r.Context().Value(originalURL{}).(*url.URL); ok {
+		if o, ok := r.Context().Value(originalURLKey{}).(originalURL); ok {
 			r = r.WithContext(r.Context())
-			r.URL, r.RequestURI = u, u.RequestURI()
+			r.URL, r.RequestURI = o.url, o.requestURI
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -147,9 +153,9 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 type restoreURLTransport struct{ next http.RoundTripper }
 
 func (t restoreURLTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if u, ok := r.Context().Value(originalURL{}).(*url.URL); ok {
+	if o, ok := r.Context().Value(originalURLKey{}).(originalURL); ok {
 		r = r.WithContext(r.Context())
-		r.URL = u
+		r.URL = o.url
 	}
 	return t.next.RoundTrip(r)
 }
