@@ -29,6 +29,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
 	"github.com/zoomconnect/zoomconnect/server/store/cachestore"
 	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
+	"github.com/zoomconnect/zoomconnect/server/telemetry"
 	"github.com/zoomconnect/zoomconnect/server/web"
 	"github.com/zoomconnect/zoomconnect/server/webhook"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
@@ -75,12 +76,20 @@ type App struct {
 	Emulator *zoomemu.Emulator
 	// PublicURL is the effective external base URL.
 	PublicURL string
+
+	// The admin listener (nil when off), the tracing the service is
+	// instrumented with, and draining, which fails the admin /readyz once
+	// shutdown begins.
+	adminLn  net.Listener
+	admin    *http.Server
+	tracing  telemetry.Tracing
+	draining atomic.Bool
 }
 
 // New builds the service from cfg and binds its listeners, so that a start
 // failure (a taken port, an unreachable store, a bad key) surfaces before
 // anything serves.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (a *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -88,6 +97,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	// acquired until then must still be released.
 	built := &App{cfg: cfg, log: log}
 	a = built
+	for _, o := range opts {
+		o(a)
+	}
 	defer func() {
 		if err != nil {
 			built.closeAll()
@@ -98,6 +110,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	}
 	if a.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("ZOOMCONNECT_HTTP_ADDR: %w", err)
+	}
+	if cfg.AdminAddr != "" {
+		if a.adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			return nil, fmt.Errorf("ZOOMCONNECT_ADMIN_ADDR: %w", err)
+		}
 	}
 	a.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if a.PublicURL == "" {
@@ -130,6 +147,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	if err := a.buildHTTP(ctx, verifier, a.conns); err != nil {
 		return nil, err
 	}
+	a.buildAdmin()
 	return a, nil
 }
 
@@ -197,7 +215,7 @@ func (a *App) openStore(ctx context.Context) (store.Store, error) {
 
 func (a *App) openBackend(ctx context.Context) (store.Store, error) {
 	if a.cfg.RedisURL != "" {
-		s, err := redisstore.New(ctx, a.cfg.RedisURL)
+		s, err := redisstore.New(ctx, a.cfg.RedisURL, a.redisTelemetry()...)
 		if err != nil {
 			return nil, fmt.Errorf("ZOOMCONNECT_REDIS_URL: %w", err)
 		}
@@ -222,8 +240,8 @@ func (a *App) zoomConfig() (zoom.Config, error) {
 		RedirectURL: a.PublicURL + connection.CallbackPath,
 		OrgApp:      zoom.Credentials(a.cfg.ZoomOrgApp),
 		UserApp:     zoom.Credentials(a.cfg.ZoomUserApp),
-		HTTPClient:  &http.Client{Timeout: a.cfg.ZoomRequestTimeout},
 	}
+	zc.HTTPClient = &http.Client{Timeout: a.cfg.ZoomRequestTimeout, Transport: a.zoomTransport(zc.OAuthURL, zc.APIURL)}
 	if !a.cfg.DevMode() {
 		return zc, nil
 	}
@@ -251,6 +269,7 @@ func (a *App) zoomConfig() (zoom.Config, error) {
 	zc.APIURL = a.PublicURL + EmulatorPrefix + "/v2"
 	zc.OrgApp = zoom.Credentials{ClientID: orgApp.ID, ClientSecret: orgApp.Secret}
 	zc.UserApp = zoom.Credentials{ClientID: userApp.ID, ClientSecret: userApp.Secret}
+	zc.HTTPClient.Transport = a.zoomTransport(zc.OAuthURL, zc.APIURL)
 	a.log.Warn("DEV MODE: no Zoom app configured (ZOOM_ORG_CLIENT_ID/ZOOM_USER_CLIENT_ID), so the built-in Zoom emulator serves as Zoom; nothing talks to the real Zoom",
 		"emulator_url", zc.OAuthURL)
 	return zc, nil
@@ -265,7 +284,8 @@ func publicMethod(fullMethod string) bool {
 func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service, meetings *meeting.Service) {
 	ic := api.Interceptors{Logger: a.log, DefaultTimeout: a.cfg.RequestTimeout}
 	lim := a.cfg.Limits
-	a.grpc = grpc.NewServer(
+	opts, unary, stream := a.grpcServerTelemetry()
+	a.grpc = grpc.NewServer(append(opts,
 		// Bounded before anything is decoded or authenticated; the
 		// defaults (16 MB of metadata, 4 MB messages) let one
 		// unauthenticated health check make the process hold megabytes.
@@ -278,9 +298,9 @@ func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service, meetings *m
 		}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: lim.GRPCKeepaliveMinTime}),
 		grpc.ForceServerCodecV2(api.Codec()),
-		grpc.ChainUnaryInterceptor(ic.Unary(), auth.UnaryServerInterceptor(v, publicMethod)),
-		grpc.ChainStreamInterceptor(ic.Stream(), auth.StreamServerInterceptor(v, publicMethod)),
-	)
+		grpc.ChainUnaryInterceptor(append(unary, ic.Unary(), auth.UnaryServerInterceptor(v, publicMethod))...),
+		grpc.ChainStreamInterceptor(append(stream, ic.Stream(), auth.StreamServerInterceptor(v, publicMethod))...),
+	)...)
 	zcv1.RegisterConnectionServiceServer(a.grpc, &api.ConnectionServer{Connections: conns})
 	zcv1.RegisterMeetingServiceServer(a.grpc, &api.MeetingServer{Meetings: meetings})
 	a.health = health.NewServer()
@@ -297,7 +317,8 @@ const watchEventsRoute = "/v1/zoom/events:watch"
 // loopback, so that every REST call passes the same interceptors), the
 // OAuth pages, the probes and, in dev mode, the Zoom emulator.
 func (a *App) buildHTTP(ctx context.Context, v *auth.Verifier, conns *connection.Service) error {
-	cc, err := grpc.NewClient(dialTarget(a.grpcLn.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	cc, err := grpc.NewClient(dialTarget(a.grpcLn.Addr()),
+		append(a.gatewayDialTelemetry(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		return fmt.Errorf("gateway client: %w", err)
 	}
@@ -328,7 +349,7 @@ func (a *App) buildHTTP(ctx context.Context, v *auth.Verifier, conns *connection
 	})
 	(&web.OAuthPages{Connections: conns, Logger: a.log, BindingTTL: a.cfg.OAuthStateTTL,
 		SecureCookies: strings.HasPrefix(a.PublicURL, "https://")}).Register(mux)
-	web.Probes{Ready: a.storeReady}.Register(mux)
+	web.Probes{Ready: a.ready}.Register(mux)
 	if a.Emulator != nil {
 		mux.Handle(EmulatorPrefix+"/", http.StripPrefix(EmulatorPrefix, a.Emulator.Handler()))
 	}
@@ -354,7 +375,7 @@ func (a *App) buildHTTP(ctx context.Context, v *auth.Verifier, conns *connection
 		},
 	}
 	a.http = &http.Server{
-		Handler:           accessLog.Wrap(mux),
+		Handler:           a.httpTelemetry(accessLog.Wrap(mux)),
 		ReadHeaderTimeout: lim.HTTPReadHeaderTimeout,
 		ReadTimeout:       lim.HTTPReadTimeout,
 		WriteTimeout:      lim.HTTPWriteTimeout,
@@ -398,13 +419,20 @@ func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
 // Run serves until ctx ends, then shuts down in order: health NOT_SERVING,
 // gRPC GracefulStop, HTTP Shutdown, store Close.
 func (a *App) Run(ctx context.Context) error {
-	serveErr := make(chan error, 2)
+	serveErr := make(chan error, 3)
 	go func() { serveErr <- a.grpc.Serve(a.grpcLn) }()
 	go func() {
 		if err := a.http.Serve(a.httpLn); !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- err
 		}
 	}()
+	if a.admin != nil {
+		go func() {
+			if err := a.admin.Serve(a.adminLn); !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- err
+			}
+		}()
+	}
 	healthCtx, stopHealth := context.WithCancel(ctx)
 	defer stopHealth()
 	go a.watchStoreHealth(healthCtx)
@@ -412,7 +440,7 @@ func (a *App) Run(ctx context.Context) error {
 		go a.conns.RunWebhookWorker(healthCtx, "worker-"+secrets.NewToken()[:12], a.webhookQueued, 0)
 	}
 	go a.conns.RunMonitor(healthCtx, a.cfg.MonitorInterval)
-	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "public_url", a.PublicURL, "dev_mode", a.cfg.DevMode())
+	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "admin", a.AdminAddr(), "tracing", a.tracing.Enabled(), "public_url", a.PublicURL, "dev_mode", a.cfg.DevMode())
 	if a.cfg.DevMode() {
 		a.log.Info("DEV MODE: open the admin console and sign in as a demo person", "console_url", a.PublicURL+console.Path)
 	}
@@ -466,6 +494,7 @@ func (a *App) storeReady(context.Context) error {
 
 func (a *App) shutdown() {
 	a.log.Info("shutting down")
+	a.draining.Store(true)
 	a.health.Shutdown()
 	stopped := make(chan struct{})
 	go func() { a.grpc.GracefulStop(); close(stopped) }()
@@ -479,6 +508,12 @@ func (a *App) shutdown() {
 	defer cancel()
 	if err := a.http.Shutdown(ctx); err != nil {
 		a.log.Warn("HTTP shutdown", "error", err)
+	}
+	if a.admin != nil {
+		// Last, so that probes and scrapes see the shutdown through.
+		if err := a.admin.Shutdown(ctx); err != nil {
+			a.log.Warn("admin shutdown", "error", err)
+		}
 	}
 	a.closeAll()
 	a.log.Info("stopped")
@@ -500,7 +535,7 @@ func (a *App) closeAll() {
 			a.log.Warn("closing store", "error", err)
 		}
 	}
-	for _, ln := range []net.Listener{a.grpcLn, a.httpLn} {
+	for _, ln := range []net.Listener{a.grpcLn, a.httpLn, a.adminLn} {
 		if ln != nil {
 			_ = ln.Close()
 		}

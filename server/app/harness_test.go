@@ -81,7 +81,8 @@ type harness struct {
 	browser *webtest.Browser
 	// logs holds the service's whole log, debug level included, for tests
 	// of what is (and is not) logged; the test log shows info and above.
-	logs webtest.LogBuffer
+	logs    webtest.LogBuffer
+	appOpts []app.Option
 }
 
 // option adjusts the service's or the Zoom emulator's configuration.
@@ -110,6 +111,12 @@ func withWebhooks() option {
 // newHarness starts zoomconnect on redisURL (empty: the embedded store).
 func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
 	t.Helper()
+	return newHarnessWith(t, redisURL, nil, opts...)
+}
+
+// newHarnessWith also passes appOpts (tracing) to every start of the service.
+func newHarnessWith(t testing.TB, redisURL string, appOpts []app.Option, opts ...option) *harness {
+	t.Helper()
 	zcfg := zoomemu.DevConfig(
 		zoomemu.Client{ID: orgClientID, Secret: orgClientSecret, AdminManaged: true},
 		zoomemu.Client{ID: userClientID, Secret: userSecret},
@@ -121,6 +128,7 @@ func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
 	cfg.ZoomRate = 100
 	cfg.GRPCAddr = webtest.FreeAddr(t)
 	cfg.HTTPAddr = webtest.FreeAddr(t)
+	cfg.AdminAddr = webtest.FreeAddr(t)
 	for _, o := range opts {
 		o(&cfg, &zcfg)
 	}
@@ -142,7 +150,7 @@ func newHarness(t testing.TB, redisURL string, opts ...option) *harness {
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.RedisURL = redisURL
 	h := &harness{
-		t: t, cfg: cfg, zoom: emu,
+		t: t, cfg: cfg, zoom: emu, appOpts: appOpts,
 		browser: webtest.NewBrowser(t),
 	}
 	h.start()
@@ -156,7 +164,8 @@ func (h *harness) replica(t testing.TB) *harness {
 	t.Helper()
 	cfg := h.cfg
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
-	r := &harness{t: t, cfg: cfg, zoom: h.zoom, browser: webtest.NewBrowser(t)}
+	cfg.AdminAddr = webtest.FreeAddr(t)
+	r := &harness{t: t, cfg: cfg, zoom: h.zoom, appOpts: h.appOpts, browser: webtest.NewBrowser(t)}
 	r.start()
 	t.Cleanup(r.stop)
 	return r
@@ -170,7 +179,7 @@ func (h *harness) start() {
 	))
 	var err error
 	for range 50 { // the previous instance's ports may linger briefly
-		h.app, err = app.New(context.Background(), h.cfg, logger)
+		h.app, err = app.New(context.Background(), h.cfg, logger, h.appOpts...)
 		if err == nil || !strings.Contains(err.Error(), "address already in use") {
 			break
 		}

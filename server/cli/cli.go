@@ -19,6 +19,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
+	"github.com/zoomconnect/zoomconnect/server/telemetry"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 )
 
@@ -137,7 +138,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := newLogger(stderr, cfg)
-	a, err := app.New(ctx, cfg, log)
+	tracing, err := telemetry.FromEnv(ctx, getenv)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(flushCtx); err != nil {
+			log.Warn("flushing traces", "error", err)
+		}
+	}()
+	a, err := app.New(ctx, cfg, log, app.WithTracing(tracing))
 	if err != nil {
 		return err
 	}
@@ -149,9 +161,9 @@ func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.DevMode() {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(telemetry.LogHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, opts)))
 }
 
 // keygen prints a new keyring spec.

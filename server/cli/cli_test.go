@@ -58,11 +58,12 @@ func TestUnknownCommand(t *testing.T) {
 // configured the service serves the built-in emulator itself, a dev token
 // from the data dir is accepted, and an org connects end to end.
 func TestDevModeWalkthrough(t *testing.T) {
-	httpAddr := webtest.FreeAddr(t)
+	httpAddr, adminAddr := webtest.FreeAddr(t), webtest.FreeAddr(t)
 	vars := env(map[string]string{
-		"ZOOMCONNECT_DATA_DIR":  t.TempDir(),
-		"ZOOMCONNECT_GRPC_ADDR": webtest.FreeAddr(t),
-		"ZOOMCONNECT_HTTP_ADDR": httpAddr,
+		"ZOOMCONNECT_DATA_DIR":   t.TempDir(),
+		"ZOOMCONNECT_GRPC_ADDR":  webtest.FreeAddr(t),
+		"ZOOMCONNECT_HTTP_ADDR":  httpAddr,
+		"ZOOMCONNECT_ADMIN_ADDR": adminAddr,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := make(chan int, 1)
@@ -131,6 +132,16 @@ func TestDevModeWalkthrough(t *testing.T) {
 	rest(t, tok, "GET", base+"/v1/orgs/acme/zoom", &got)
 	if got.Connection.State != "CONNECTION_STATE_ACTIVE" {
 		t.Fatalf("state %q after the walk-through", got.Connection.State)
+	}
+	// The admin listener serves the metrics of what just happened.
+	resp, err := http.Get("http://" + adminAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `grpc_server_handled_total{grpc_code="OK",grpc_method="StartOrgConnection"`) {
+		t.Fatalf("the admin listener's /metrics lacks the REST calls:\n%.2000s", metrics)
 	}
 
 	cancel()

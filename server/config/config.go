@@ -28,6 +28,9 @@ func (a ZoomApp) Configured() bool { return a.ClientID != "" }
 type Config struct {
 	GRPCAddr string
 	HTTPAddr string
+	// AdminAddr serves /metrics, /debug/pprof/ and the probes, apart from
+	// the public HTTP port; empty disables it.
+	AdminAddr string
 	// PublicURL is the external base URL used in install links and the OAuth
 	// redirect. Empty means http://{the bound HTTP address}.
 	PublicURL string
@@ -148,11 +151,32 @@ func (c Config) AuthClaims() (issuer, audience string) {
 	return c.AuthIssuer, c.AuthAudience
 }
 
+// AdminAddrVar names the admin listener's variable. Set to the empty string
+// (or to AdminOff) it disables the admin listener.
+const (
+	AdminAddrVar = "ZOOMCONNECT_ADMIN_ADDR"
+	AdminOff     = "off"
+)
+
+// Getenv is os.Getenv for FromEnv, except that a variable whose emptiness
+// means something (ZOOMCONNECT_ADMIN_ADDR set to "") reads as AdminOff
+// rather than as unset.
+func Getenv(lookup func(string) (string, bool)) func(string) string {
+	return func(name string) string {
+		v, ok := lookup(name)
+		if name == AdminAddrVar && ok && strings.TrimSpace(v) == "" {
+			return AdminOff
+		}
+		return v
+	}
+}
+
 // Defaults returns the configuration used when no variable is set.
 func Defaults() Config {
 	return Config{
 		GRPCAddr:             "127.0.0.1:9090",
 		HTTPAddr:             "127.0.0.1:8080",
+		AdminAddr:            "127.0.0.1:9091",
 		DataDir:              "./data",
 		ZoomOAuthURL:         "https://zoom.us",
 		ZoomAPIURL:           "https://api.zoom.us/v2",
@@ -182,6 +206,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	str("ZOOMCONNECT_GRPC_ADDR", &c.GRPCAddr)
 	str("ZOOMCONNECT_HTTP_ADDR", &c.HTTPAddr)
+	str(AdminAddrVar, &c.AdminAddr)
+	if strings.EqualFold(c.AdminAddr, AdminOff) {
+		c.AdminAddr = ""
+	}
 	str("ZOOMCONNECT_PUBLIC_URL", &c.PublicURL)
 	str("ZOOMCONNECT_REDIS_URL", &c.RedisURL)
 	str("ZOOMCONNECT_DATA_DIR", &c.DataDir)
@@ -245,7 +273,11 @@ func (c Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	for name, addr := range map[string]string{"ZOOMCONNECT_GRPC_ADDR": c.GRPCAddr, "ZOOMCONNECT_HTTP_ADDR": c.HTTPAddr} {
+	addrs := map[string]string{"ZOOMCONNECT_GRPC_ADDR": c.GRPCAddr, "ZOOMCONNECT_HTTP_ADDR": c.HTTPAddr}
+	if c.AdminAddr != "" {
+		addrs[AdminAddrVar] = c.AdminAddr
+	}
+	for name, addr := range addrs {
 		if _, port, err := net.SplitHostPort(addr); err != nil {
 			add("%s: %q is not host:port", name, addr)
 		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {

@@ -86,3 +86,30 @@ func TestBadConfigurationIsRefusedClearly(t *testing.T) {
 		})
 	}
 }
+
+func TestAdminAddr(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil || c.AdminAddr != "127.0.0.1:9091" {
+		t.Fatalf("default admin address %q, %v", c.AdminAddr, err)
+	}
+	// Set to the empty string in the process environment, it disables the
+	// admin listener; unset, it keeps the default.
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"unset":   {map[string]string{}, "127.0.0.1:9091"},
+		"empty":   {map[string]string{AdminAddrVar: ""}, ""},
+		"off":     {map[string]string{AdminAddrVar: "off"}, ""},
+		"address": {map[string]string{AdminAddrVar: "0.0.0.0:9500"}, "0.0.0.0:9500"},
+	} {
+		lookup := func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
+		c, err := FromEnv(Getenv(lookup))
+		if err != nil || c.AdminAddr != tc.want {
+			t.Errorf("%s: admin address %q (%v), want %q", name, c.AdminAddr, err, tc.want)
+		}
+	}
+	if _, err := FromEnv(env(map[string]string{AdminAddrVar: "nonsense"})); err == nil || !strings.Contains(err.Error(), AdminAddrVar) {
+		t.Fatalf("a bad admin address was not refused clearly: %v", err)
+	}
+}

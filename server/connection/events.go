@@ -8,6 +8,7 @@ import (
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/metrics"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -102,8 +103,12 @@ func (s *Service) publish(ctx context.Context, c change) {
 		_, err = s.cfg.Store.AppendEvent(context.WithoutCancel(ctx), payload)
 	}
 	if err != nil {
+		metrics.EventsPublished.WithLabelValues("error").Inc()
 		s.log.ErrorContext(ctx, "could not publish a connection event", "org_id", c.orgID, "type", c.kind.String(), "error", err)
+		return
 	}
+	metrics.EventsPublished.WithLabelValues("ok").Inc()
+	metrics.EventRelayLag.Observe(s.cfg.Now().Sub(ev.Time.AsTime()).Seconds())
 }
 
 // affectedBy lists the ids of the members that conn (the org connection as

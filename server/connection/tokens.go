@@ -10,6 +10,7 @@ import (
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/metrics"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
@@ -68,6 +69,14 @@ func (r ConnRef) aad() []byte {
 		return personalTokenAAD(r.OrgID, r.UserID)
 	}
 	return orgTokenAAD(r.OrgID)
+}
+
+// kind names the connection's kind in metrics.
+func (r ConnRef) kind() string {
+	if r.Personal() {
+		return "personal"
+	}
+	return "org"
 }
 
 // leaseName is the store lease a replica holds while it refreshes r.
@@ -144,7 +153,7 @@ func (s *Service) refresh(ctx context.Context, r ConnRef, seen []byte) (string, 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	owner := secrets.NewToken()
-	for {
+	for waited := false; ; waited = true {
 		held, err := s.cfg.Store.AcquireLease(ctx, r.OrgID, r.leaseName(), owner, refreshLease)
 		if err != nil {
 			return "", err
@@ -157,6 +166,9 @@ func (s *Service) refresh(ctx context.Context, r ConnRef, seen []byte) (string, 
 			return token, err
 		}
 		// Another replica is refreshing: use its result once stored.
+		if !waited {
+			metrics.TokenRefreshLeaseWaits.WithLabelValues(r.kind()).Inc()
+		}
 		select {
 		case <-ctx.Done():
 			return "", ctx.Err()
@@ -200,9 +212,11 @@ func (s *Service) refreshHolding(ctx context.Context, r ConnRef, seen []byte) (s
 	fresh, err := s.cfg.Zoom.Refresh(ctx, r.app(), old.RefreshToken)
 	var oe *zoom.OAuthError
 	if errors.As(err, &oe) && oe.GrantDead() {
+		metrics.TokenRefreshes.WithLabelValues(r.kind(), "invalid_grant").Inc()
 		return "", s.grantDead(ctx, r, seen, err)
 	}
 	if err != nil {
+		metrics.TokenRefreshes.WithLabelValues(r.kind(), "transient").Inc()
 		return "", zoomFailure(err, ReasonZoomUnavailable, "Zoom did not refresh the connection's token. Try again in a moment.")
 	}
 	newSealed, err := s.sealTokens(fresh, r.aad())
@@ -217,8 +231,10 @@ func (s *Service) refreshHolding(ctx context.Context, r ConnRef, seen []byte) (s
 		// Zoom has rotated: the pair we hold is the only live one. Losing
 		// it means reconnecting, so say so loudly.
 		s.log.ErrorContext(ctx, "could not store refreshed Zoom tokens", "org_id", r.OrgID, "user_id", r.UserID, "error", err)
+		metrics.TokenRefreshes.WithLabelValues(r.kind(), "transient").Inc()
 		return "", err
 	}
+	metrics.TokenRefreshes.WithLabelValues(r.kind(), "ok").Inc()
 	return fresh.AccessToken, nil
 }
 

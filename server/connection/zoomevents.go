@@ -11,6 +11,7 @@ import (
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/metrics"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/webhook"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
@@ -356,13 +357,18 @@ func (s *Service) RunWebhookWorker(ctx context.Context, consumer string, wake <-
 		if err != nil && ctx.Err() == nil {
 			s.log.WarnContext(ctx, "claiming Zoom events", "error", err)
 		}
+		metrics.SetWebhookQueueOldest(oldestSent(items))
 		for _, it := range items {
 			if err := s.ProcessWebhook(ctx, it.Body); err != nil {
 				if it.Deliveries < 10 {
+					metrics.WebhooksProcessed.WithLabelValues("retry").Inc()
 					s.log.WarnContext(ctx, "processing a Zoom event failed; it will be retried", "attempt", it.Deliveries, "error", err)
 					continue
 				}
+				metrics.WebhooksProcessed.WithLabelValues("dropped").Inc()
 				s.log.ErrorContext(ctx, "giving up on a Zoom event after 10 attempts", "error", err)
+			} else {
+				metrics.WebhooksProcessed.WithLabelValues("ok").Inc()
 			}
 			if err := s.cfg.Store.AckWebhook(ctx, it.ID); err != nil {
 				s.log.WarnContext(ctx, "acknowledging a processed Zoom event", "error", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/metrics"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
@@ -84,6 +85,7 @@ func (s *Service) Update(ctx context.Context, orgID, bookingID string, c Change)
 			return err
 		})
 		if err == nil {
+			metrics.Meetings.WithLabelValues("recreated").Inc()
 			next.ZoomMeetingID, next.JoinURL, next.Passcode, next.HostEmail = zm.ID, zm.JoinURL, cmp.Or(zm.Password, req.Password), zm.HostEmail
 			next.ZoomUserID, next.Gone = zm.HostID, false
 			s.cfg.Connections.IndexMeeting(ctx, strconv.FormatInt(zm.ID, 10), orgID, bookingID)
@@ -152,8 +154,12 @@ func (s *Service) Delete(ctx context.Context, orgID, bookingID string) error {
 			}
 		}
 	}
-	return s.cfg.Store.Update(context.WithoutCancel(ctx), orgID, func(tx store.OrgTx) error {
+	err = s.cfg.Store.Update(context.WithoutCancel(ctx), orgID, func(tx store.OrgTx) error {
 		tx.DeleteMeeting(bookingID)
 		return nil
 	})
+	if err == nil {
+		metrics.Meetings.WithLabelValues("cancelled").Inc()
+	}
+	return err
 }

@@ -21,6 +21,7 @@ import (
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/metrics"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
@@ -124,6 +125,7 @@ func (s *Service) Create(ctx context.Context, orgID, bookingID string, d Details
 			return nil, err
 		}
 		if m.State == store.MeetingCreated {
+			metrics.Meetings.WithLabelValues("reused").Inc()
 			return m, nil
 		}
 		if reserved {
@@ -229,6 +231,7 @@ func (s *Service) createReserved(ctx context.Context, m *store.Meeting, owner st
 		return nil, err
 	}
 	var zm *zoom.Meeting
+	outcome := "reused" // found in Zoom after a lost answer
 	if m.Uncertain {
 		if zm, err = s.find(ctx, h, m); err != nil {
 			s.release(ctx, m, owner, true)
@@ -236,6 +239,7 @@ func (s *Service) createReserved(ctx context.Context, m *store.Meeting, owner st
 		}
 	}
 	if zm == nil {
+		outcome = "created"
 		req := meetingRequest(m, settings)
 		m.Passcode = req.Password
 		err = s.call(ctx, h.ref, h.account, false, func(token string) error {
@@ -250,7 +254,11 @@ func (s *Service) createReserved(ctx context.Context, m *store.Meeting, owner st
 		s.release(ctx, m, owner, !certainlyNotCreated(err))
 		return nil, mapZoomError(err, m)
 	}
-	return s.record(ctx, m, owner, h, zm)
+	rec, err := s.record(ctx, m, owner, h, zm)
+	if err == nil {
+		metrics.Meetings.WithLabelValues(outcome).Inc()
+	}
+	return rec, err
 }
 
 // find looks for the meeting an earlier attempt of this booking may have

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/metrics"
 	"github.com/zoomconnect/zoomconnect/server/store"
 )
 
@@ -109,7 +110,9 @@ func Verify(secrets [][]byte, tsHeader, signature string, body []byte, now time.
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	metrics.WebhooksReceived.Inc()
 	if r.Method != http.MethodPost {
+		metrics.WebhooksRefused.WithLabelValues("method").Inc()
 		w.Header().Set("Allow", http.MethodPost)
 		errs.WriteHTTP(w, errs.New(errs.KindUnimplemented, errs.ReasonMethodNotAllowed, "POST only"))
 		return
@@ -117,21 +120,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
+		metrics.WebhooksRefused.WithLabelValues("too_large").Inc()
 		errs.WriteHTTP(w, errs.New(errs.KindResourceExhausted, errs.ReasonRequestTooLarge, "event body too large"))
 		return
 	}
 	if err != nil {
+		metrics.WebhooksRefused.WithLabelValues("unreadable").Inc()
 		errs.WriteHTTP(w, errs.New(errs.KindInvalidArgument, errs.ReasonWebhookMalformed, "unreadable body"))
 		return
 	}
 	secret, err := Verify(h.Secrets, r.Header.Get("x-zm-request-timestamp"), r.Header.Get("x-zm-signature"), body, h.Now())
 	if err != nil {
+		metrics.WebhooksRefused.WithLabelValues("signature").Inc()
 		h.Logger.WarnContext(r.Context(), "refused a Zoom webhook", "reason", err.Error())
 		errs.WriteHTTP(w, errs.Unauthenticated(errs.ReasonWebhookUnverified, "%v", err))
 		return
 	}
+	metrics.WebhooksVerified.Inc()
 	env, err := Parse(body)
 	if err != nil {
+		metrics.WebhooksRefused.WithLabelValues("malformed").Inc()
 		errs.WriteHTTP(w, errs.New(errs.KindInvalidArgument, errs.ReasonWebhookMalformed, "%v", err))
 		return
 	}
@@ -143,10 +151,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		sum := sha256.Sum256(body) // Zoom's retries resend the same body
-		if _, err := h.Store.EnqueueWebhook(r.Context(), hex.EncodeToString(sum[:]), body); err != nil {
+		enqueued, err := h.Store.EnqueueWebhook(r.Context(), hex.EncodeToString(sum[:]), body)
+		if err != nil {
+			metrics.WebhooksQueued.WithLabelValues("error").Inc()
 			h.Logger.ErrorContext(r.Context(), "could not queue a Zoom event; Zoom will retry", "event", env.Event, "error", err)
 			errs.WriteHTTP(w, err)
 			return
+		}
+		if !enqueued {
+			metrics.WebhooksQueued.WithLabelValues("duplicate").Inc()
+		} else {
+			metrics.WebhooksQueued.WithLabelValues("queued").Inc()
 		}
 		if h.Queued != nil {
 			h.Queued()

@@ -35,6 +35,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zoomconnect/zoomconnect/server/metrics"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/store/internal/backend"
 )
@@ -58,6 +59,8 @@ type Store struct {
 	// cache is used only while notifications can reach it.
 	subscriptions int
 	orgs          map[string]*orgCache
+
+	clock commitClock
 }
 
 var _ store.Store = (*Store)(nil)
@@ -115,7 +118,11 @@ func New(inner store.Store, opts ...Option) *Store {
 // on until ctx ends: without notifications, cached data could be stale for
 // a whole TTL.
 func (s *Store) Start(ctx context.Context) error {
-	if err := s.inner.Subscribe(ctx, s.invalidate); err != nil {
+	onChange := func(orgID string) {
+		s.clock.notified(orgID)
+		s.invalidate(orgID)
+	}
+	if err := s.inner.Subscribe(ctx, onChange); err != nil {
 		return fmt.Errorf("cachestore: start: %w", err)
 	}
 	s.setSubscribed(+1)
@@ -149,7 +156,11 @@ func (s *Store) invalidate(orgID string) {
 // is inner's business (see the package comment on meetings).
 func (s *Store) Update(ctx context.Context, orgID string, fn func(store.OrgTx) error) error {
 	defer s.invalidate(orgID)
-	return s.inner.Update(ctx, orgID, fn)
+	err := s.inner.Update(ctx, orgID, fn)
+	if err == nil {
+		s.clock.committed(orgID)
+	}
+	return err
 }
 
 // Snapshot implements store.Store, from memory when it can.
@@ -162,7 +173,11 @@ func (s *Store) Snapshot(ctx context.Context, orgID string, userIDs []string) (*
 	}
 	snap, c := s.lookup(orgID, userIDs)
 	if snap != nil {
+		metrics.CacheHits.Inc()
 		return cloneSnapshot(snap), nil
+	}
+	if c != nil {
+		metrics.CacheMisses.Inc()
 	}
 	snap, err := s.inner.Snapshot(ctx, orgID, userIDs)
 	if err != nil {

@@ -83,6 +83,8 @@ const (
 type Store struct {
 	client     redis.UniversalClient
 	ownsClient bool
+	// instrument, when set, is applied to the client New dials.
+	instrument func(redis.UniversalClient) error
 	// maxEvents is the length the event stream is trimmed to (about):
 	// store.MaxEvents, but for tests of the trimming.
 	maxEvents int64
@@ -98,6 +100,12 @@ type Option func(*Store)
 // not close c: its owner does.
 func WithClient(c redis.UniversalClient) Option {
 	return func(s *Store) { s.client = c }
+}
+
+// WithInstrumentation applies f (for example go-redis's OpenTelemetry
+// tracing) to the client New dials from the URL.
+func WithInstrumentation(f func(redis.UniversalClient) error) Option {
+	return func(s *Store) { s.instrument = f }
 }
 
 // New connects to the Redis described by rawURL (see ParseURL) and checks
@@ -118,6 +126,12 @@ func New(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		// Without this, a context deadline would not bound a blocked read.
 		o.ContextTimeoutEnabled = true
 		s.client, s.ownsClient = redis.NewUniversalClient(o), true
+		if s.instrument != nil {
+			if err := s.instrument(s.client); err != nil {
+				_ = s.Close()
+				return nil, fmt.Errorf("redisstore: instrumenting the client: %w", err)
+			}
+		}
 	}
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close() // the ping error says more
