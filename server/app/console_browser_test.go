@@ -29,7 +29,7 @@ import (
 func startDevApp(t testing.TB, opts ...func(*config.Config)) *app.App {
 	t.Helper()
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.AuthHS256Secret = authSecret // so that tests can mint internal tokens too
 	for _, o := range opts {
@@ -391,8 +391,8 @@ func TestConsoleInChromium(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.Header.Set("Authorization", "Bearer "+token(t, auth.Claims{Subject: "booking-service", Scope: auth.Scope{auth.InternalScope},
-				Issuer: config.DevAuthIssuer, Audience: []string{config.DevAuthAudience}})) // dev mode's issuer and audience
+			req.Header.Set("Authorization", "Bearer "+token(t, auth.Claims{Subject: "booking-service", Scope: auth.Scope{auth.InternalScope}}.
+				IssuedFor(config.DevAuthIssuer, config.DevAuthAudience))) // dev mode's issuer and audience
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)

@@ -27,6 +27,16 @@ type Claims struct {
 	IssuedAt  *jwt.NumericDate `json:"iat,omitempty"`
 }
 
+// IssuedFor returns c with the issuer and audience a verifier configured
+// with iss and aud requires; an empty one is left unset.
+func (c Claims) IssuedFor(iss, aud string) Claims {
+	c.Issuer = iss
+	if aud != "" {
+		c.Audience = jwt.Audience{aud}
+	}
+	return c
+}
+
 // Scope is the "scope" claim. It is written as the OAuth space-separated
 // string; a JSON array of strings is accepted too, since some identity
 // providers issue that.

@@ -212,12 +212,7 @@ func devToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		return fmt.Errorf("--ttl %s: person tokens may live at most %s (ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME)", *ttl, cfg.AuthMaxTokenLifetime)
 	}
 	// the issuer and audience the server requires (dev mode has its own)
-	iss, aud := cfg.AuthClaims()
-	c.Issuer = iss
-	if aud != "" {
-		c.Audience = []string{aud}
-	}
-	tok, err := auth.Mint(secret, c, *ttl)
+	tok, err := auth.Mint(secret, c.IssuedFor(cfg.AuthClaims()), *ttl)
 	if err != nil {
 		return err
 	}

@@ -276,9 +276,10 @@ func TestStartupFailuresEndWithOneLine(t *testing.T) {
 	defer taken.Close()
 	base := func(extra map[string]string) map[string]string {
 		vars := map[string]string{
-			"ZOOMCONNECT_DATA_DIR":  t.TempDir(),
-			"ZOOMCONNECT_GRPC_ADDR": webtest.FreeAddr(t),
-			"ZOOMCONNECT_HTTP_ADDR": webtest.FreeAddr(t),
+			"ZOOMCONNECT_DATA_DIR":   t.TempDir(),
+			"ZOOMCONNECT_GRPC_ADDR":  webtest.FreeAddr(t),
+			"ZOOMCONNECT_HTTP_ADDR":  webtest.FreeAddr(t),
+			"ZOOMCONNECT_ADMIN_ADDR": webtest.FreeAddr(t),
 		}
 		maps.Copy(vars, extra)
 		return vars

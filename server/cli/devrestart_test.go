@@ -32,10 +32,11 @@ func TestDevModeSurvivesRestart(t *testing.T) {
 func devModeSurvivesRestart(t *testing.T, redisURL string) {
 	httpAddr := webtest.FreeAddr(t)
 	vars := env(map[string]string{
-		"ZOOMCONNECT_DATA_DIR":  t.TempDir(),
-		"ZOOMCONNECT_GRPC_ADDR": webtest.FreeAddr(t),
-		"ZOOMCONNECT_HTTP_ADDR": httpAddr,
-		"ZOOMCONNECT_REDIS_URL": redisURL,
+		"ZOOMCONNECT_DATA_DIR":   t.TempDir(),
+		"ZOOMCONNECT_GRPC_ADDR":  webtest.FreeAddr(t),
+		"ZOOMCONNECT_HTTP_ADDR":  httpAddr,
+		"ZOOMCONNECT_ADMIN_ADDR": webtest.FreeAddr(t),
+		"ZOOMCONNECT_REDIS_URL":  redisURL,
 	})
 	base := "http://" + httpAddr
 	serve := func() (stop func()) {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/auth"
+	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/internal/abusetest"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 )
@@ -40,7 +41,7 @@ const abuseRSSBound = 64 << 20
 func BenchmarkAbuse(b *testing.B) {
 	secret := []byte("an-hs256-secret-for-the-abuse-benchmark")
 	srv := startBinary(b, secret)
-	owner, err := auth.Mint(secret, auth.Claims{Subject: "olivia", OrgID: "acme", OrgRole: auth.RoleOwner}, time.Hour)
+	owner, err := auth.Mint(secret, auth.Claims{Subject: "olivia", OrgID: "acme", OrgRole: auth.RoleOwner}.IssuedFor(config.DevAuthIssuer, config.DevAuthAudience), time.Hour)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -149,6 +150,7 @@ func startBinary(b *testing.B, secret []byte) *server {
 		"ZOOMCONNECT_DATA_DIR="+filepath.Join(dir, "data"),
 		"ZOOMCONNECT_GRPC_ADDR="+grpcAddr,
 		"ZOOMCONNECT_HTTP_ADDR="+httpAddr,
+		"ZOOMCONNECT_ADMIN_ADDR="+webtest.FreeAddr(b),
 		"ZOOMCONNECT_AUTH_HS256_SECRET="+string(secret),
 		"ZOOMCONNECT_LOG_LEVEL=warn",
 	)
