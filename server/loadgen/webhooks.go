@@ -38,7 +38,10 @@ func (r *runner) webhookBurst(ctx context.Context, res *Result) error {
 	}
 	idle := probe(ctx, r.o.Duration)
 
+	// The probe during the burst runs until the events are processed; the
+	// calls cut short by its end are not counted.
 	burstCtx, endProbe := context.WithCancel(ctx)
+	defer endProbe()
 	var during Stats
 	var probing sync.WaitGroup
 	probing.Go(func() { during = probe(burstCtx, r.o.WebhookWindow+r.o.WebhookDrain) })
