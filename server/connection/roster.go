@@ -58,27 +58,46 @@ func (f RosterFilter) match(row RosterRow) bool {
 	return (f.Status == StatusAny || f.Status == row.Status) && (!f.HasType || f.Type == row.Type)
 }
 
+// rosterScanBudget bounds the members one roster call reads. A filter that
+// few members match would otherwise read the whole org to fill a page; with
+// the budget, such a page comes back short (even empty) with a token to go
+// on (as AIP-158 allows), so that no call costs more than reading this many
+// members, whatever the org's size. An unfiltered page (at most
+// maxPageSize rows) always fits.
+const rosterScanBudget = maxPageSize
+
+// rosterFilteredChunk is how many members a filtered roster call reads per
+// store call: more than a page, since most are filtered out.
+const rosterFilteredChunk = 250
+
 // Roster lists members in user id order, a page at a time, reading the store
-// in chunks so that a large org is never loaded at once.
+// in chunks so that a large org is never loaded at once, and at most
+// rosterScanBudget members per call.
 func (s *Service) Roster(ctx context.Context, orgID string, filter RosterFilter, size int32, token string) ([]RosterRow, string, error) {
 	after, err := decodePageToken(token)
 	if err != nil {
 		return nil, "", err
 	}
 	limit := pageSize(size)
+	chunkSize := limit
+	if filter != (RosterFilter{}) {
+		chunkSize = max(limit, rosterFilteredChunk)
+	}
 	orgSnap, err := s.cfg.Store.Snapshot(ctx, orgID, nil)
 	if err != nil {
 		return nil, "", err
 	}
 	now := s.cfg.Now()
 	var rows []RosterRow
-	for {
-		chunk, err := s.cfg.Store.ListMembers(ctx, orgID, after, limit)
+	for scanned := 0; ; {
+		want := min(chunkSize, rosterScanBudget-scanned)
+		chunk, err := s.cfg.Store.ListMembers(ctx, orgID, after, want)
 		if err != nil {
 			return nil, "", err
 		}
 		for _, u := range chunk {
 			after = u.UserID
+			scanned++
 			r := s.resolve(orgSnap, u, now)
 			if r.needsMatch {
 				s.matchInBackground(orgID, u.UserID)
@@ -90,8 +109,11 @@ func (s *Service) Roster(ctx context.Context, orgID string, filter RosterFilter,
 				return rows, encodePageToken(after), nil
 			}
 		}
-		if len(chunk) < limit {
-			return rows, "", nil
+		if len(chunk) < want {
+			return rows, "", nil // the org has no more members
+		}
+		if scanned >= rosterScanBudget {
+			return rows, encodePageToken(after), nil
 		}
 	}
 }
