@@ -309,6 +309,18 @@ func (r *runner) drive(ctx context.Context, workers int, d time.Duration, op fun
 	return rec.stats(time.Since(start))
 }
 
+// waitUntil sleeps until t, for paced workloads; false when ctx ended first.
+func waitUntil(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
 func (r *runner) health(ctx context.Context, res *Result) error {
 	res.Stats = r.drive(ctx, r.o.Concurrency, r.o.Duration, func(ctx context.Context, w int) error {
 		_, err := healthpb.NewHealthClient(r.conn(w)).Check(ctx, &healthpb.HealthCheckRequest{})

@@ -39,13 +39,7 @@ func (r *runner) meetings(ctx context.Context, res *Result) error {
 	var wg sync.WaitGroup
 	booked := 0
 	for b := 0; r.o.MeetingBookings <= 0 || b < r.o.MeetingBookings; b++ {
-		if d := time.Until(start.Add(time.Duration(b) * interval)); d > 0 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(d):
-			}
-		}
-		if ctx.Err() != nil {
+		if !waitUntil(ctx, start.Add(time.Duration(b)*interval)) {
 			break
 		}
 		booked++

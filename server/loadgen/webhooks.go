@@ -53,13 +53,7 @@ func (r *runner) webhookBurst(ctx context.Context, res *Result) error {
 	var sending sync.WaitGroup
 	sem := make(chan struct{}, 32)
 	for i, t := range targets {
-		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(d):
-			}
-		}
-		if ctx.Err() != nil {
+		if !waitUntil(ctx, start.Add(time.Duration(i)*interval)) {
 			break
 		}
 		sem <- struct{}{}
