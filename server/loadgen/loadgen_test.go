@@ -93,7 +93,7 @@ func TestEveryWorkload(t *testing.T) {
 					t.Errorf("%s: %d calls, errors %v, failures %q", res.Workload, res.Stats.Count, res.Stats.Errors, res.Failures)
 				}
 				// The replicas run in this process: one reading of it.
-				if len(res.Processes) != 1 || res.Processes[0].PID != os.Getpid() || res.Processes[0].MaxRSS == 0 {
+				if len(res.Processes) != 1 || res.Processes[0].PID != os.Getpid() || res.Processes[0].MaxRSS == 0 || res.Processes[0].MaxAnonRSS == 0 {
 					t.Errorf("%s: server processes %+v, want this one with its RSS", res.Workload, res.Processes)
 				}
 				if (redisURL != "") != (res.Redis != nil) {

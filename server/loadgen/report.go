@@ -24,8 +24,8 @@ func printResult(w io.Writer, res Result) {
 		if s.Count > 0 {
 			perCall = fmt.Sprintf("%.0fµs", float64(p.CPU.Microseconds())/float64(s.Count))
 		}
-		fmt.Fprintf(w, "  server pid %d: cpu %s (%s per call, %.2f cores)  max rss %.1f MB\n", p.PID, p.CPU.Round(time.Millisecond),
-			perCall, p.CPU.Seconds()/max(s.Elapsed.Seconds(), 1e-9), float64(p.MaxRSS)/(1<<20))
+		fmt.Fprintf(w, "  server pid %d: cpu %s (%s per call, %.2f cores)  max rss %.1f MB (anonymous %.1f MB)\n", p.PID, p.CPU.Round(time.Millisecond),
+			perCall, p.CPU.Seconds()/max(s.Elapsed.Seconds(), 1e-9), float64(p.MaxRSS)/(1<<20), float64(p.MaxAnonRSS)/(1<<20))
 	}
 	if res.Redis != nil {
 		total := totalCommands(res.Redis)

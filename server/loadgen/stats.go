@@ -89,15 +89,19 @@ type Process struct {
 	PID int
 	// CPU is the user+system time the process used.
 	CPU time.Duration
-	// MaxRSS is the highest resident set size sampled.
-	MaxRSS int64
+	// MaxRSS is the highest resident set size sampled; MaxAnonRSS the
+	// highest of its anonymous part (heap and stacks), without the file
+	// pages mapped in (the embedded store's bbolt file is memory-mapped,
+	// and the pages read count in RSS while the kernel can drop them).
+	MaxRSS     int64
+	MaxAnonRSS int64
 }
 
 // procProbe samples processes' CPU time and RSS from /proc.
 type procProbe struct {
 	pids   []int
 	cpu0   []time.Duration
-	maxRSS []int64
+	maxRSS []memory
 	stop   context.CancelFunc
 	done   chan struct{}
 }
@@ -108,11 +112,11 @@ const clockTick = 10 * time.Millisecond
 // startProcProbe records the processes' CPU time now and samples their
 // RSS every 100 ms until end.
 func startProcProbe(pids []int) *procProbe {
-	p := &procProbe{pids: pids, cpu0: make([]time.Duration, len(pids)), maxRSS: make([]int64, len(pids)), done: make(chan struct{})}
+	p := &procProbe{pids: pids, cpu0: make([]time.Duration, len(pids)), maxRSS: make([]memory, len(pids)), done: make(chan struct{})}
 	for i, pid := range pids {
 		p.cpu0[i], _ = cpuTime(pid)
-		p.maxRSS[i], _ = rss(pid)
 	}
+	p.sample()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.stop = cancel
 	go func() {
@@ -133,8 +137,8 @@ func startProcProbe(pids []int) *procProbe {
 
 func (p *procProbe) sample() {
 	for i, pid := range p.pids {
-		if v, err := rss(pid); err == nil {
-			p.maxRSS[i] = max(p.maxRSS[i], v)
+		if m, err := rss(pid); err == nil {
+			p.maxRSS[i] = memory{max(p.maxRSS[i].rss, m.rss), max(p.maxRSS[i].anon, m.anon)}
 		}
 	}
 }
@@ -146,7 +150,7 @@ func (p *procProbe) end() []Process {
 	out := make([]Process, len(p.pids))
 	for i, pid := range p.pids {
 		cpu, _ := cpuTime(pid)
-		out[i] = Process{PID: pid, CPU: cpu - p.cpu0[i], MaxRSS: p.maxRSS[i]}
+		out[i] = Process{PID: pid, CPU: cpu - p.cpu0[i], MaxRSS: p.maxRSS[i].rss, MaxAnonRSS: p.maxRSS[i].anon}
 	}
 	return out
 }
@@ -175,21 +179,41 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * clockTick, nil
 }
 
-// rss reads VmRSS of a process, in bytes.
-func rss(pid int) (int64, error) {
+// memory is a process's resident set size and its anonymous part, in bytes.
+type memory struct{ rss, anon int64 }
+
+// rss reads VmRSS and RssAnon of a process.
+func rss(pid int) (memory, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return memory{}, err
 	}
 	defer f.Close()
+	var m memory
+	found := 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err
+		name, v, _ := strings.Cut(sc.Text(), ":")
+		var dst *int64
+		switch name {
+		case "VmRSS":
+			dst = &m.rss
+		case "RssAnon":
+			dst = &m.anon
+		default:
+			continue
 		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return memory{}, fmt.Errorf("/proc/%d/status: %s: %w", pid, name, err)
+		}
+		*dst = kb << 10
+		found++
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	if found < 2 {
+		return memory{}, fmt.Errorf("/proc/%d/status: no VmRSS or RssAnon", pid)
+	}
+	return m, sc.Err()
 }
 
 // RedisNode is what one Redis (cluster master) says.
