@@ -29,11 +29,13 @@ func printResult(w io.Writer, res Result) {
 	}
 	if res.Redis != nil {
 		total := totalCommands(res.Redis)
-		fmt.Fprintf(w, "  redis: %d commands (%.3f per call), used memory %.1f MB\n", total,
-			float64(total)/float64(max(s.Count, 1)), float64(totalMemory(res.Redis))/(1<<20))
+		cpu := totalCPU(res.Redis)
+		fmt.Fprintf(w, "  redis: %d commands (%.3f per call), cpu %s (%.0fµs per call), used memory %.1f MB\n", total,
+			float64(total)/float64(max(s.Count, 1)), cpu.Round(time.Millisecond), float64(cpu.Microseconds())/float64(max(s.Count, 1)),
+			float64(totalMemory(res.Redis))/(1<<20))
 		if len(res.Redis) > 1 {
 			for _, n := range res.Redis {
-				fmt.Fprintf(w, "    node %s: %d commands, %d keys, %.1f MB\n", n.Addr, n.Commands, n.Keys, float64(n.UsedMemory)/(1<<20))
+				fmt.Fprintf(w, "    node %s: %d commands, cpu %s, %d keys, %.1f MB\n", n.Addr, n.Commands, n.CPU.Round(time.Millisecond), n.Keys, float64(n.UsedMemory)/(1<<20))
 			}
 		}
 		fmt.Fprintf(w, "    top commands: %s\n", topCalls(res.Redis, 6))

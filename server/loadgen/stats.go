@@ -222,6 +222,8 @@ type RedisNode struct {
 	Keys       int64
 	UsedMemory int64
 	Commands   int64 // total_commands_processed
+	// CPU is the server's user+system CPU time (INFO cpu).
+	CPU time.Duration
 	// Calls counts calls per command (INFO commandstats).
 	Calls map[string]int64
 }
@@ -233,7 +235,7 @@ func redisNodes(ctx context.Context, c redis.UniversalClient) ([]RedisNode, erro
 		nodes []RedisNode
 	)
 	read := func(ctx context.Context, n *redis.Client) error {
-		info, err := n.Info(ctx, "memory", "stats", "commandstats").Result()
+		info, err := n.Info(ctx, "memory", "stats", "cpu", "commandstats").Result()
 		if err != nil {
 			return err
 		}
@@ -252,6 +254,9 @@ func redisNodes(ctx context.Context, c redis.UniversalClient) ([]RedisNode, erro
 				node.UsedMemory, _ = strconv.ParseInt(v, 10, 64)
 			case k == "total_commands_processed":
 				node.Commands, _ = strconv.ParseInt(v, 10, 64)
+			case k == "used_cpu_user" || k == "used_cpu_sys":
+				secs, _ := strconv.ParseFloat(v, 64)
+				node.CPU += time.Duration(secs * float64(time.Second))
 			case strings.HasPrefix(k, "cmdstat_"):
 				// cmdstat_get:calls=1,usec=...
 				calls, _, _ := strings.Cut(strings.TrimPrefix(v, "calls="), ",")
@@ -280,12 +285,13 @@ func redisNodes(ctx context.Context, c redis.UniversalClient) ([]RedisNode, erro
 func redisDelta(before, after []RedisNode) []RedisNode {
 	out := make([]RedisNode, 0, len(after))
 	for _, a := range after {
-		d := RedisNode{Addr: a.Addr, Keys: a.Keys, UsedMemory: a.UsedMemory, Commands: a.Commands, Calls: map[string]int64{}}
+		d := RedisNode{Addr: a.Addr, Keys: a.Keys, UsedMemory: a.UsedMemory, Commands: a.Commands, CPU: a.CPU, Calls: map[string]int64{}}
 		for _, b := range before {
 			if b.Addr != a.Addr {
 				continue
 			}
 			d.Commands -= b.Commands
+			d.CPU -= b.CPU
 			for k, v := range a.Calls {
 				if dv := v - b.Calls[k]; dv != 0 {
 					d.Calls[k] = dv
@@ -303,6 +309,14 @@ func totalCommands(nodes []RedisNode) int64 {
 		n += node.Commands
 	}
 	return n
+}
+
+func totalCPU(nodes []RedisNode) time.Duration {
+	var d time.Duration
+	for _, node := range nodes {
+		d += node.CPU
+	}
+	return d
 }
 
 func totalMemory(nodes []RedisNode) int64 {
