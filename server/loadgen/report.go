@@ -56,11 +56,7 @@ func printResult(w io.Writer, res Result) {
 
 // calls sums one command's calls over all nodes.
 func calls(nodes []RedisNode, command string) int64 {
-	var n int64
-	for _, node := range nodes {
-		n += node.Calls[command]
-	}
-	return n
+	return sum(nodes, func(n RedisNode) int64 { return n.Calls[command] })
 }
 
 // topCalls lists the n commands called most, over all nodes.

@@ -303,26 +303,21 @@ func redisDelta(before, after []RedisNode) []RedisNode {
 	return out
 }
 
+// sum adds up one figure of every node.
+func sum[T int64 | time.Duration](nodes []RedisNode, figure func(RedisNode) T) T {
+	var total T
+	for _, node := range nodes {
+		total += figure(node)
+	}
+	return total
+}
+
 func totalCommands(nodes []RedisNode) int64 {
-	var n int64
-	for _, node := range nodes {
-		n += node.Commands
-	}
-	return n
+	return sum(nodes, func(n RedisNode) int64 { return n.Commands })
 }
-
 func totalCPU(nodes []RedisNode) time.Duration {
-	var d time.Duration
-	for _, node := range nodes {
-		d += node.CPU
-	}
-	return d
+	return sum(nodes, func(n RedisNode) time.Duration { return n.CPU })
 }
-
 func totalMemory(nodes []RedisNode) int64 {
-	var n int64
-	for _, node := range nodes {
-		n += node.UsedMemory
-	}
-	return n
+	return sum(nodes, func(n RedisNode) int64 { return n.UsedMemory })
 }
