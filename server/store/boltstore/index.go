@@ -38,15 +38,19 @@ func (s *Store) updateIndex(ctx context.Context, op, index, key, member string, 
 	if err := backend.CheckIndexMember(member); err != nil {
 		return fmt.Errorf("boltstore: %s: %w", op, err)
 	}
+	tx, err := s.db.Begin(true)
+	if err != nil {
+		return unavailable(op, err)
+	}
+	defer tx.Rollback()
 	k := append(indexPrefix(index, key), member...)
-	// Index entries are written right after the records they point to,
-	// often by many goroutines at once: they share a sync (see batch).
-	return s.batch(op, func(tx *bolt.Tx) error {
-		if err := write(tx.Bucket(indexBucket), k); err != nil {
-			return fmt.Errorf("%s: %s: %w", where(indexBucket, k), op, err)
-		}
-		return nil
-	})
+	if err := write(tx.Bucket(indexBucket), k); err != nil {
+		return fmt.Errorf("%s: %s: %w", where(indexBucket, k), op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return unavailable(op, err)
+	}
+	return nil
 }
 
 // IndexMembers implements store.Store; the members come sorted.

@@ -33,7 +33,7 @@ type seen struct {
 
 // EnqueueWebhook implements store.Store in one write transaction, which
 // bbolt syncs to disk before it returns. Concurrent enqueues share one
-// transaction and one sync (see batch): a burst of Zoom events would
+// transaction and one sync (bolt.DB.Batch): a burst of Zoom events would
 // otherwise queue behind one disk sync each, and Zoom wants its answer
 // within three seconds.
 func (s *Store) EnqueueWebhook(ctx context.Context, dedupeKey string, body []byte) (bool, error) {
@@ -45,11 +45,20 @@ func (s *Store) EnqueueWebhook(ctx context.Context, dedupeKey string, body []byt
 	}
 	seenKey := seenKey(dedupeKey)
 	var enqueued bool
-	err := s.batch("enqueue webhook", func(tx *bolt.Tx) (err error) {
-		enqueued, err = enqueue(tx, seenKey, body)
-		return err
+	var fnErr error // what fn failed with, as opposed to the commit
+	// Batch may run fn again (in a transaction of its own) when another
+	// function of the batch failed: fn starts from scratch each time.
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		enqueued, fnErr = enqueue(tx, seenKey, body)
+		return fnErr
 	})
-	return enqueued, err
+	switch {
+	case err != nil && err == fnErr:
+		return false, err
+	case err != nil:
+		return false, unavailable("enqueue webhook", err)
+	}
+	return enqueued, nil
 }
 
 // enqueue queues body unless its dedupe key was seen within the window.
