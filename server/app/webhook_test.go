@@ -118,10 +118,13 @@ func TestWebhooks(t *testing.T) {
 				})
 				must(t, h.zoom.Uninstall(orgClientID, zoomemu.DevAdminID))
 				o.waitState(t, notConnected, zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DEAUTHORIZED)
-				h.assertTokensDeleted(t, o.id)
+				// Confirmed before assertTokensDeleted, which stops the
+				// embedded store's service: stopped mid-event, the event
+				// would be retried only after the 30 s claim timeout.
 				eventually(t, "data compliance confirmed for both deauthorizations", func() bool {
 					return h.zoom.Stats().ComplianceConfirmations == 2
 				})
+				h.assertTokensDeleted(t, o.id)
 				wantResolution(t, o.resolve(t, "mia"), srcNone, zcv1.ResolutionReason_RESOLUTION_REASON_NO_CONNECTION, "")
 			})
 
