@@ -74,10 +74,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a = &App{cfg: cfg, log: log}
+	// built, not a: every failed return below sets a to nil first.
+	built := &App{cfg: cfg, log: log}
+	a = built
 	defer func() {
 		if err != nil {
-			a.closeAll()
+			built.closeAll()
 		}
 	}()
 	if a.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
