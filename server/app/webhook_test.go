@@ -113,6 +113,12 @@ func TestWebhooks(t *testing.T) {
 				})
 				must(t, h.zoom.Uninstall(orgClientID, zoomemu.DevAdminID))
 				o.waitState(t, notConnected, zcv1.ConnectionStateReason_CONNECTION_STATE_REASON_DEAUTHORIZED)
+				// Both events processed before assertTokensDeleted, which
+				// stops the embedded store's service: stopped mid-event, the
+				// event would be retried only after the 30 s claim timeout.
+				eventually(t, "both deauthorizations recorded as deletions", func() bool {
+					return len(o.activityDetails(t, "deleted")) == 2
+				})
 				h.assertTokensDeleted(t, o.id)
 				h.inspectStore(t, func(s store.Store) {
 					members, err := s.ListMembers(context.Background(), o.id, "", 100)

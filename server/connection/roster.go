@@ -65,8 +65,24 @@ func (f RosterFilter) match(row RosterRow) bool {
 		(f.Query == "" || strings.Contains(strings.ToLower(row.Member.Name), f.Query) || strings.Contains(strings.ToLower(row.Member.Email), f.Query))
 }
 
+// rosterScanBudget bounds the members one filtered roster call reads (an
+// unfiltered call reads its page: at most maxPageSize). A filter that few
+// members match would otherwise read the whole org to fill a page; with the
+// budget, such a page comes back short (even empty) with a token to go on,
+// as AIP-158 allows, so that no call costs more than reading this many
+// members, whatever the org's size. Measured with loadgen (10,000-member
+// org, Redis, a busy 2-core machine): a filtered call reading 500 members
+// took 4-6 ms p50 and 23-36 ms p99, an unfiltered page of 100 1.3-1.8 ms
+// and 10-14 ms; 300 keeps a filtered call near three unfiltered pages.
+const rosterScanBudget = 300
+
+// rosterFilteredChunk is how many members a filtered roster call reads per
+// store call: more than a page, since most are filtered out.
+const rosterFilteredChunk = 250
+
 // Roster lists members in user id order, a page at a time, reading the store
-// in chunks so that a large org is never loaded at once.
+// in chunks so that a large org is never loaded at once, and at most a page
+// (unfiltered) or rosterScanBudget members (filtered) per call.
 func (s *Service) Roster(ctx context.Context, orgID string, filter RosterFilter, size int32, token string) ([]RosterRow, string, error) {
 	after, err := decodePageToken(token)
 	if err != nil {
@@ -74,19 +90,25 @@ func (s *Service) Roster(ctx context.Context, orgID string, filter RosterFilter,
 	}
 	limit := pageSize(size)
 	filter.Query = strings.ToLower(strings.TrimSpace(filter.Query))
+	chunkSize, budget := limit, limit
+	if filter != (RosterFilter{}) {
+		chunkSize, budget = max(limit, rosterFilteredChunk), max(limit, rosterScanBudget)
+	}
 	orgSnap, err := s.cfg.Store.Snapshot(ctx, orgID, nil)
 	if err != nil {
 		return nil, "", err
 	}
 	now := s.cfg.Now()
 	var rows []RosterRow
-	for {
-		chunk, err := s.cfg.Store.ListMembers(ctx, orgID, after, limit)
+	for scanned := 0; ; {
+		want := min(chunkSize, budget-scanned)
+		chunk, err := s.cfg.Store.ListMembers(ctx, orgID, after, want)
 		if err != nil {
 			return nil, "", err
 		}
 		for _, u := range chunk {
 			after = u.UserID
+			scanned++
 			r := s.resolve(orgSnap, u, now)
 			if r.needsMatch {
 				s.matchInBackground(orgID, u.UserID)
@@ -98,8 +120,11 @@ func (s *Service) Roster(ctx context.Context, orgID string, filter RosterFilter,
 				return rows, encodePageToken(after), nil
 			}
 		}
-		if len(chunk) < limit {
-			return rows, "", nil
+		if len(chunk) < want {
+			return rows, "", nil // the org has no more members
+		}
+		if scanned >= budget {
+			return rows, encodePageToken(after), nil
 		}
 	}
 }

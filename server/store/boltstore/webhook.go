@@ -32,7 +32,10 @@ type seen struct {
 }
 
 // EnqueueWebhook implements store.Store in one write transaction, which
-// bbolt syncs to disk before Commit returns.
+// bbolt syncs to disk before it returns. Concurrent enqueues share one
+// transaction and one sync (bolt.DB.Batch): a burst of Zoom events would
+// otherwise queue behind one disk sync each, and Zoom wants its answer
+// within three seconds.
 func (s *Store) EnqueueWebhook(ctx context.Context, dedupeKey string, body []byte) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("boltstore: enqueue webhook: %w", err)
@@ -40,12 +43,26 @@ func (s *Store) EnqueueWebhook(ctx context.Context, dedupeKey string, body []byt
 	if err := backend.CheckDedupeKey(dedupeKey); err != nil {
 		return false, fmt.Errorf("boltstore: enqueue webhook: %w", err)
 	}
-	tx, err := s.db.Begin(true)
-	if err != nil {
+	seenKey := seenKey(dedupeKey)
+	var enqueued bool
+	var fnErr error // what fn failed with, as opposed to the commit
+	// Batch may run fn again (in a transaction of its own) when another
+	// function of the batch failed: fn starts from scratch each time.
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		enqueued, fnErr = enqueue(tx, seenKey, body)
+		return fnErr
+	})
+	switch {
+	case err != nil && err == fnErr:
+		return false, err
+	case err != nil:
 		return false, unavailable("enqueue webhook", err)
 	}
-	defer tx.Rollback()
-	seenKey := seenKey(dedupeKey)
+	return enqueued, nil
+}
+
+// enqueue queues body unless its dedupe key was seen within the window.
+func enqueue(tx *bolt.Tx, seenKey, body []byte) (bool, error) {
 	prev, err := get[seen](tx, seenBucket, seenKey)
 	if err != nil {
 		return false, err
@@ -65,9 +82,6 @@ func (s *Store) EnqueueWebhook(ctx context.Context, dedupeKey string, body []byt
 	}
 	if err := putJSON(tx.Bucket(seenBucket), seenKey, seen{ExpiresAt: now.Add(store.WebhookDedupeWindow)}); err != nil {
 		return false, fmt.Errorf("boltstore: enqueue webhook: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, unavailable("enqueue webhook", err)
 	}
 	return true, nil
 }

@@ -9,8 +9,11 @@
 // the org right after its commit, without waiting for the notification.
 // The TTL is only a safety net, for notifications lost while the
 // subscription is down; without a subscription (before Start, after its
-// context ends) nothing is cached. Memory is bounded by the number of orgs
-// and of users per org (see the options). Everything but Snapshot and
+// context ends) nothing is cached. Memory is bounded by bytes (an estimate
+// of what the cached records hold, see WithMaxBytes), by the number of orgs
+// and by the users per org (see the options): with many orgs and members,
+// as at SaaS scale, the byte bound is the one that holds RSS down.
+// Everything but Snapshot and
 // Update passes through, meetings, leases, the webhook inbox, the indexes
 // and the event stream included: they are never cached.
 //
@@ -45,6 +48,7 @@ const (
 	DefaultTTL            = 5 * time.Second
 	DefaultMaxOrgs        = 10_000
 	DefaultMaxUsersPerOrg = 1_000
+	DefaultMaxBytes       = 32 << 20
 )
 
 // Store is a caching store.Store over another one.
@@ -53,8 +57,11 @@ type Store struct {
 	ttl            time.Duration
 	maxOrgs        int
 	maxUsersPerOrg int
+	maxBytes       int
 
 	mu sync.Mutex
+	// bytes is the estimated size of everything cached (see sizeOf).
+	bytes int
 	// subscriptions counts the Start calls whose context is alive: the
 	// cache is used only while notifications can reach it.
 	subscriptions int
@@ -74,11 +81,14 @@ type orgCache struct {
 	settings *store.OrgSettings
 	fetched  time.Time // of conn and settings; zero until then
 	users    map[string]userCache
+	// bytes estimates the memory this org's entries hold.
+	bytes int
 }
 
 type userCache struct {
 	records store.UserRecords
 	fetched time.Time
+	bytes   int
 }
 
 // Option configures New.
@@ -99,6 +109,13 @@ func WithMaxUsersPerOrg(n int) Option {
 	return func(s *Store) { s.maxUsersPerOrg = max(n, store.MaxSnapshotUsers) }
 }
 
+// WithMaxBytes bounds the estimated memory of the cached records (at least
+// 64 KiB); beyond it, arbitrary orgs (or users of the only org cached) are
+// evicted. The estimate counts the records' strings and a fixed overhead
+// per entry for the structs and map slots, so the process's real share is
+// of the same order, not exact.
+func WithMaxBytes(n int) Option { return func(s *Store) { s.maxBytes = max(n, 64<<10) } }
+
 // New returns a Store over inner. It caches nothing until Start.
 func New(inner store.Store, opts ...Option) *Store {
 	s := &Store{
@@ -106,6 +123,7 @@ func New(inner store.Store, opts ...Option) *Store {
 		ttl:            DefaultTTL,
 		maxOrgs:        DefaultMaxOrgs,
 		maxUsersPerOrg: DefaultMaxUsersPerOrg,
+		maxBytes:       DefaultMaxBytes,
 		orgs:           map[string]*orgCache{},
 	}
 	for _, o := range opts {
@@ -137,6 +155,7 @@ func (s *Store) setSubscribed(delta int) {
 	defer s.mu.Unlock()
 	s.subscriptions += delta
 	clear(s.orgs)
+	s.bytes = 0
 }
 
 // invalidate drops the cache of an org, or of all for "".
@@ -145,9 +164,26 @@ func (s *Store) invalidate(orgID string) {
 	defer s.mu.Unlock()
 	if orgID == "" {
 		clear(s.orgs)
+		s.bytes = 0
 		return
 	}
-	delete(s.orgs, orgID)
+	s.dropOrg(orgID)
+}
+
+// Bytes returns the estimated memory of what is cached now (at most the
+// WithMaxBytes bound), for tests and metrics.
+func (s *Store) Bytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
+}
+
+// dropOrg forgets an org's cache; s.mu is held.
+func (s *Store) dropOrg(orgID string) {
+	if c, ok := s.orgs[orgID]; ok {
+		s.bytes -= c.bytes
+		delete(s.orgs, orgID)
+	}
 }
 
 // Update implements store.Store. It drops the org's cache (this process's
@@ -200,10 +236,11 @@ func (s *Store) lookup(orgID string, userIDs []string) (*store.OrgSnapshot, *org
 	c := s.orgs[orgID]
 	if c == nil {
 		if len(s.orgs) >= s.maxOrgs {
-			evictOne(s.orgs)
+			s.dropOrg(anyKey(s.orgs))
 		}
-		c = &orgCache{users: map[string]userCache{}}
+		c = &orgCache{users: map[string]userCache{}, bytes: orgOverhead}
 		s.orgs[orgID] = c
+		s.bytes += c.bytes
 	}
 	now := time.Now()
 	if !s.fresh(c.fetched, now) {
@@ -229,25 +266,103 @@ func (s *Store) fill(orgID string, c *orgCache, snap *store.OrgSnapshot) {
 	if s.orgs[orgID] != c {
 		return
 	}
+	grown := sizeOfOrg(snap) - sizeOfOrg(&store.OrgSnapshot{Connection: c.conn, Settings: c.settings})
 	c.conn, c.settings, c.fetched = snap.Connection, snap.Settings, now
 	for _, u := range snap.Users {
-		if _, ok := c.users[u.UserID]; !ok && len(c.users) >= s.maxUsersPerOrg {
-			evictOne(c.users)
+		if old, ok := c.users[u.UserID]; ok {
+			grown -= old.bytes
+		} else if len(c.users) >= s.maxUsersPerOrg {
+			grown -= s.dropUser(c, anyKey(c.users))
 		}
-		c.users[u.UserID] = userCache{records: u, fetched: now}
+		entry := userCache{records: u, fetched: now, bytes: sizeOfUser(u)}
+		c.users[u.UserID] = entry
+		grown += entry.bytes
 	}
+	c.bytes += grown
+	s.bytes += grown
+	s.shrink(orgID)
+}
+
+// shrink evicts arbitrary orgs other than keep, then arbitrary users of
+// keep, until the cache fits in maxBytes; s.mu is held.
+func (s *Store) shrink(keep string) {
+	for s.bytes > s.maxBytes && len(s.orgs) > 1 {
+		for orgID := range s.orgs {
+			if orgID != keep {
+				s.dropOrg(orgID)
+				break
+			}
+		}
+	}
+	if c := s.orgs[keep]; c != nil {
+		for s.bytes > s.maxBytes && len(c.users) > 0 {
+			n := s.dropUser(c, anyKey(c.users))
+			c.bytes -= n
+			s.bytes -= n
+		}
+	}
+}
+
+// dropUser deletes a user from c and returns the bytes it held (which the
+// caller subtracts).
+func (s *Store) dropUser(c *orgCache, userID string) int {
+	n := c.users[userID].bytes
+	delete(c.users, userID)
+	return n
 }
 
 func (s *Store) fresh(fetched, now time.Time) bool {
 	return !fetched.IsZero() && now.Sub(fetched) < s.ttl
 }
 
-// evictOne deletes an arbitrary entry: Go randomizes map iteration.
-func evictOne[V any](m map[string]V) {
+// anyKey returns an arbitrary key, the one to evict: Go randomizes map
+// iteration.
+func anyKey[V any](m map[string]V) string {
 	for k := range m {
-		delete(m, k)
-		return
+		return k
 	}
+	return ""
+}
+
+// Estimated overheads, in bytes, of the structs, pointers, map slots and
+// allocation rounding around the records' strings. With them, a matched
+// member of loadgen's seeded kind is estimated at 495 bytes; the heap grew
+// by 454 per such member cached (runtime.MemStats, 20,000 members), so the
+// estimate errs on the safe side.
+const (
+	orgOverhead    = 512
+	recordOverhead = 128
+)
+
+// sizeOfOrg estimates what an org's connection and settings hold.
+func sizeOfOrg(snap *store.OrgSnapshot) int {
+	n := 0
+	if c := snap.Connection; c != nil {
+		n += recordOverhead + len(c.OrgID) + len(c.ZoomAccountID) + len(c.InstallerEmail) + len(c.InstallerZoomUserID) +
+			len(c.ConnectedBy) + len(c.SealedTokens)
+		if p := c.Pending; p != nil {
+			n += recordOverhead + len(p.AttemptID) + len(p.LinkHash) + len(p.StartedBy)
+		}
+	}
+	if snap.Settings != nil {
+		n += recordOverhead
+	}
+	return n
+}
+
+// sizeOfUser estimates what one user's cached records hold.
+func sizeOfUser(u store.UserRecords) int {
+	n := recordOverhead + len(u.UserID)
+	if m := u.Member; m != nil {
+		n += recordOverhead + len(m.OrgID) + len(m.UserID) + len(m.Email) + len(m.Name)
+		if z := m.Match; z != nil {
+			n += recordOverhead + len(z.ZoomAccountID) + len(z.ZoomUserID) + len(z.ZoomEmail)
+		}
+	}
+	if p := u.Personal; p != nil {
+		n += recordOverhead + len(p.OrgID) + len(p.UserID) + len(p.ZoomAccountID) + len(p.ZoomUserID) + len(p.ZoomEmail) + len(p.SealedTokens)
+	}
+	return n
 }
 
 // ListMembers implements store.Store by passing through.

@@ -2,7 +2,9 @@ package cachestore_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -298,5 +300,63 @@ func TestInvalidationRace(t *testing.T) {
 	}
 	if got := memberName(t, c, org); got != "new" {
 		t.Fatalf("read after the notification = %q, want new: stale data was cached", got)
+	}
+}
+
+// TestMaxBytes: the cache holds at most its byte budget, whatever the
+// number of orgs and users (each bounded far above what fits), evicting
+// other orgs first, and keeps serving what it holds.
+func TestMaxBytes(t *testing.T) {
+	ctx := t.Context()
+	inner := openBolt(t)
+	const orgs, users = 40, 100
+	for o := range orgs {
+		orgID := fmt.Sprintf("org-%02d", o)
+		err := inner.Update(ctx, orgID, func(tx store.OrgTx) error {
+			tx.SetOrgConnection(&store.OrgConnection{OrgID: orgID, State: store.StateActive, ZoomAccountID: "acct-" + orgID})
+			for u := range users {
+				userID := fmt.Sprintf("user-%03d", u)
+				tx.SetMember(&store.Member{OrgID: orgID, UserID: userID, Email: userID + "@" + orgID + ".example", Name: strings.Repeat("n", 100)})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sp := &manual{counting: counting{Store: inner}}
+	const budget = 256 << 10
+	c := newCache(t, sp, cachestore.WithMaxBytes(budget))
+	userIDs := make([]string, users)
+	for u := range userIDs {
+		userIDs[u] = fmt.Sprintf("user-%03d", u)
+	}
+	peak := 0
+	for o := range orgs {
+		if _, err := c.Snapshot(ctx, fmt.Sprintf("org-%02d", o), userIDs); err != nil {
+			t.Fatal(err)
+		}
+		peak = max(peak, c.Bytes())
+	}
+	if peak > budget || c.Bytes() < budget/2 {
+		t.Fatalf("cached bytes peaked at %d and end at %d; want at most the budget %d, and most of it used", peak, c.Bytes(), budget)
+	}
+	// The last org is still cached: a hit. An early one was evicted.
+	n := sp.snapshots.Load()
+	if _, err := c.Snapshot(ctx, fmt.Sprintf("org-%02d", orgs-1), userIDs); err != nil || sp.snapshots.Load() != n {
+		t.Fatalf("the last org cached: %v, %d inner Snapshots (want %d: a hit)", err, sp.snapshots.Load(), n)
+	}
+	if _, err := c.Snapshot(ctx, "org-00", userIDs); err != nil || sp.snapshots.Load() != n+1 {
+		t.Fatalf("the first org: %v, %d inner Snapshots (want %d: evicted, a miss)", err, sp.snapshots.Load(), n+1)
+	}
+	// A notification drops an org and its bytes.
+	before := c.Bytes()
+	sp.notify("org-00")
+	if c.Bytes() >= before {
+		t.Fatalf("after dropping an org: %d bytes cached, want fewer than %d", c.Bytes(), before)
+	}
+	sp.notify("")
+	if c.Bytes() != 0 {
+		t.Fatalf("after dropping everything: %d bytes cached, want 0", c.Bytes())
 	}
 }

@@ -31,7 +31,7 @@ func (c *commitClock) committed(orgID string) {
 		c.pending = map[string]time.Time{}
 	}
 	if _, ok := c.pending[orgID]; !ok && len(c.pending) >= maxPendingCommits {
-		evictOne(c.pending)
+		delete(c.pending, anyKey(c.pending))
 	}
 	c.pending[orgID] = time.Now()
 }
