@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
@@ -281,7 +282,10 @@ func startReplica(ctx context.Context, binary, dataDir, logPath string, env []st
 		return Replica{}, nil, err
 	}
 	cmd := exec.Command(binary)
-	cmd.Env = append(os.Environ(), append(env, "ZOOMCONNECT_GRPC_ADDR="+grpcAddr, "ZOOMCONNECT_HTTP_ADDR="+httpAddr, "ZOOMCONNECT_DATA_DIR="+dataDir)...)
+	// several replicas share the machine: no admin listener (it would take
+	// the same default port in each)
+	cmd.Env = append(os.Environ(), append(env, "ZOOMCONNECT_GRPC_ADDR="+grpcAddr, "ZOOMCONNECT_HTTP_ADDR="+httpAddr,
+		"ZOOMCONNECT_ADMIN_ADDR="+config.AdminOff, "ZOOMCONNECT_DATA_DIR="+dataDir)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

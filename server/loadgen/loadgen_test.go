@@ -138,7 +138,7 @@ func seed(t *testing.T, redisURL, dataDir string) {
 func startService(t *testing.T, emu *loadgen.Emulator, redisURL, dataDir string) loadgen.Replica {
 	t.Helper()
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr = webtest.FreeAddr(t), webtest.FreeAddr(t)
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr = webtest.FreeAddr(t), webtest.FreeAddr(t), webtest.FreeAddr(t)
 	cfg.DataDir = dataDir
 	if redisURL == "" {
 		cfg.DataDir = filepath.Dir(filepath.Dir(dataDir)) // where seed wrote the file
