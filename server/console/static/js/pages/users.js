@@ -7,6 +7,9 @@ import { call, orgPath, enumName } from '../api.js';
 import { pageHeading, loading, done, errorBox, empty, badge, pager, newPaging, turn } from '../ui.js';
 
 const pageSize = 25;
+// empty filtered pages followed before showing one (each reads at most a few
+// hundred members; 40 of them cover a 10,000-member org)
+const maxEmptyHops = 40;
 const statuses = ['CONNECTED', 'NOT_CONNECTED', 'NEEDS_RECONNECT', 'NOT_IN_ZOOM_ACCOUNT'];
 const types = ['PERSONAL', 'ORGANIZATION', 'NONE'];
 const statusTones = { CONNECTED: 'green', NOT_CONNECTED: 'grey', NEEDS_RECONNECT: 'red', NOT_IN_ZOOM_ACCOUNT: 'amber' };
@@ -61,9 +64,17 @@ export function render({ root, signal, claims }) {
   async function load() {
     loading(results);
     try {
-      const res = await call('GET', path, {
-        query: { pageSize, pageToken: paging.current, status: filters.status, type: filters.type, query: filters.query }, signal,
-      });
+      // A filtered call reads a bounded number of members, so a page may
+      // come back empty with a token to go on (AIP-158): follow such
+      // tokens (a bounded number of times) until a page has rows.
+      let res;
+      for (let hops = 0; ; hops++) {
+        res = await call('GET', path, {
+          query: { pageSize, pageToken: paging.current, status: filters.status, type: filters.type, query: filters.query }, signal,
+        });
+        if ((res.users || []).length || !res.nextPageToken || hops >= maxEmptyHops) break;
+        paging.current = res.nextPageToken;
+      }
       paging.next = res.nextPageToken || '';
       const rows = res.users || [];
       done(results);
