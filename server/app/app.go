@@ -143,7 +143,7 @@ func (a *App) keyring() (*secrets.Keyring, error) {
 	}
 	kr, created, err := secrets.LoadOrCreateDevKeyring(a.cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("dev encryption keys: %w", err)
+		return nil, fmt.Errorf("ZOOMCONNECT_DATA_DIR: dev encryption keys: %w", err)
 	}
 	a.warnGenerated("ZOOMCONNECT_ENCRYPTION_KEYS", "token encryption keys", created)
 	return kr, nil
@@ -154,7 +154,7 @@ func (a *App) verifier(ctx context.Context) (*auth.Verifier, error) {
 	if secret == nil && a.cfg.AuthJWKSURL == "" {
 		s, created, err := secrets.LoadOrCreateDevSecret(a.cfg.DataDir, DevHS256SecretFile)
 		if err != nil {
-			return nil, fmt.Errorf("dev caller-token secret: %w", err)
+			return nil, fmt.Errorf("ZOOMCONNECT_DATA_DIR: dev caller-token secret: %w", err)
 		}
 		a.warnGenerated("ZOOMCONNECT_AUTH_HS256_SECRET", "caller-token secret", created)
 		secret = s
