@@ -19,6 +19,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
+	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 )
 
@@ -137,6 +138,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := newLogger(stderr, cfg)
+	redisstore.LogTo(log)
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
