@@ -280,6 +280,7 @@ func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service, meetings *m
 		grpc.ForceServerCodecV2(api.Codec()),
 		grpc.ChainUnaryInterceptor(ic.Unary(), auth.UnaryServerInterceptor(v, publicMethod)),
 		grpc.ChainStreamInterceptor(ic.Stream(), auth.StreamServerInterceptor(v, publicMethod)),
+		grpc.UnknownServiceHandler(api.UnknownMethod),
 	)
 	zcv1.RegisterConnectionServiceServer(a.grpc, &api.ConnectionServer{Connections: conns})
 	zcv1.RegisterMeetingServiceServer(a.grpc, &api.MeetingServer{Meetings: meetings})
