@@ -152,7 +152,14 @@ func readsBody(r *http.Request) bool {
 	return r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch
 }
 
-// parameterError recognizes grpc-gateway's messages for path parameters.
+// parameterError recognizes grpc-gateway's messages for path and query
+// parameters (runtime.PopulateQueryParameters), which a write has too.
 func parameterError(msg string) bool {
-	return strings.HasPrefix(msg, "type mismatch, parameter") || strings.HasPrefix(msg, "missing parameter")
+	for _, prefix := range []string{"type mismatch, parameter", "missing parameter", "parsing field", "parsing list",
+		"too many values for field", "duplicate field", "invalid path:", "field already set for oneof"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }
