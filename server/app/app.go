@@ -101,7 +101,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	}
 	a.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if a.PublicURL == "" {
-		a.PublicURL = "http://" + a.httpLn.Addr().String()
+		// A wildcard listen address (0.0.0.0, [::]) is no address a
+		// browser or Zoom's redirect can use; loopback is, on this machine.
+		a.PublicURL = "http://" + dialTarget(a.httpLn.Addr())
 	}
 
 	keyring, err := a.keyring()
