@@ -118,7 +118,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	a.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if a.PublicURL == "" {
-		a.PublicURL = "http://" + a.httpLn.Addr().String()
+		// A wildcard listen address (0.0.0.0, [::]) is no address a
+		// browser or Zoom's redirect can use; loopback is, on this machine.
+		a.PublicURL = "http://" + dialTarget(a.httpLn.Addr())
 	}
 
 	keyring, err := a.keyring()
@@ -161,7 +163,7 @@ func (a *App) keyring() (*secrets.Keyring, error) {
 	}
 	kr, created, err := secrets.LoadOrCreateDevKeyring(a.cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("dev encryption keys: %w", err)
+		return nil, fmt.Errorf("ZOOMCONNECT_DATA_DIR: dev encryption keys: %w", err)
 	}
 	a.warnGenerated("ZOOMCONNECT_ENCRYPTION_KEYS", "token encryption keys", created)
 	return kr, nil
@@ -172,7 +174,7 @@ func (a *App) verifier(ctx context.Context) (*auth.Verifier, error) {
 	if secret == nil && a.cfg.AuthJWKSURL == "" {
 		s, created, err := secrets.LoadOrCreateDevSecret(a.cfg.DataDir, DevHS256SecretFile)
 		if err != nil {
-			return nil, fmt.Errorf("dev caller-token secret: %w", err)
+			return nil, fmt.Errorf("ZOOMCONNECT_DATA_DIR: dev caller-token secret: %w", err)
 		}
 		a.warnGenerated("ZOOMCONNECT_AUTH_HS256_SECRET", "caller-token secret", created)
 		secret = s
@@ -300,6 +302,7 @@ func (a *App) buildGRPC(v *auth.Verifier, conns *connection.Service, meetings *m
 		grpc.ForceServerCodecV2(api.Codec()),
 		grpc.ChainUnaryInterceptor(append(unary, ic.Unary(), auth.UnaryServerInterceptor(v, publicMethod))...),
 		grpc.ChainStreamInterceptor(append(stream, ic.Stream(), auth.StreamServerInterceptor(v, publicMethod))...),
+		grpc.UnknownServiceHandler(api.UnknownMethod),
 	)...)
 	zcv1.RegisterConnectionServiceServer(a.grpc, &api.ConnectionServer{Connections: conns})
 	zcv1.RegisterMeetingServiceServer(a.grpc, &api.MeetingServer{Meetings: meetings})

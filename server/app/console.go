@@ -48,7 +48,7 @@ func (a *App) devSignIn() (*console.DevSignIn, error) {
 	if secret == nil {
 		s, _, err := secrets.LoadOrCreateDevSecret(a.cfg.DataDir, DevHS256SecretFile)
 		if err != nil {
-			return nil, fmt.Errorf("dev caller-token secret: %w", err)
+			return nil, fmt.Errorf("ZOOMCONNECT_DATA_DIR: dev caller-token secret: %w", err)
 		}
 		secret = s
 	}

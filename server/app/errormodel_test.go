@@ -91,6 +91,7 @@ func TestGatewayErrorsCarryTheErrorModel(t *testing.T) {
 		{"member wrapped in PUT", http.MethodPut, "/v1/orgs/acme/members/mia", internal, `{"member":{"userId":"mia","email":"mia@acme.example"}}`, 400, codes.InvalidArgument, errs.ReasonInvalidBody},
 		{"misspelled field on PUT", http.MethodPut, "/v1/orgs/acme/members/mia", internal, `{"userId":"mia","emial":"mia@acme.example"}`, 400, codes.InvalidArgument, errs.ReasonInvalidBody},
 		{"unknown field on PATCH", http.MethodPatch, "/v1/orgs/acme/zoom/settings", owner, `{"zoomDefaultLocaton":true}`, 400, codes.InvalidArgument, errs.ReasonInvalidBody},
+		{"query parameter twice on PATCH", http.MethodPatch, "/v1/orgs/acme/zoom/settings?update_mask=waiting_room&update_mask=waiting_room", owner, `{"waitingRoom":true}`, 400, codes.InvalidArgument, errs.ReasonInvalidParameter},
 		{"unknown route", http.MethodGet, "/v1/orgs/acme/nothing", owner, "", 404, codes.NotFound, errs.ReasonRouteNotFound},
 		{"unknown path outside the API", http.MethodGet, "/nothing/here", "", "", 404, codes.NotFound, errs.ReasonRouteNotFound},
 		{"wrong method", http.MethodDelete, "/v1/orgs/acme/zoom", owner, "", 405, codes.Unimplemented, errs.ReasonMethodNotAllowed},

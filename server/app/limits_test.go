@@ -247,6 +247,21 @@ func TestHTTPHeadersAreBounded(t *testing.T) {
 	}
 }
 
+// TestLongTokensAreRefusedNotInternal: headers within the HTTP limit that
+// the gateway cannot forward as gRPC metadata (a 28 KiB bearer token) get
+// 431 with REQUEST_TOO_LARGE, not 500 INTERNAL; an attacker needs no valid
+// token to send one.
+func TestLongTokensAreRefusedNotInternal(t *testing.T) {
+	h := newHarness(t, "")
+	for _, path := range []string{"/v1/orgs/acme/zoom", "/v1/zoom/events:watch"} {
+		resp, st := rawREST(t, h, http.MethodGet, path, strings.Repeat("t", 28<<10), "")
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || st == nil || codes.Code(st.GetCode()) != codes.ResourceExhausted ||
+			errorInfoOf(t, st).GetReason() != "REQUEST_TOO_LARGE" {
+			t.Fatalf("GET %s with a 28 KiB token: HTTP %d, %v", path, resp.StatusCode, st)
+		}
+	}
+}
+
 // TestHalfOpenGRPCConnectionsAreClosed: a client that stops answering is
 // pinged after GRPCKeepaliveTime of silence and dropped when the ping goes
 // unanswered for GRPCKeepaliveTimeout.

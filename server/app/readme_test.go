@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/zoomconnect/zoomconnect/server/gateway"
-	"google.golang.org/grpc/codes"
 )
 
 // TestREADMEAPITableIsTrue: the README's API table lists every REST route,
 // and every write shows its request body, which the gateway accepts as
-// written (it answers 401 for want of a token, not 400 for the body).
+// written. The call carries a valid token, since without one the body is
+// never read; it may be refused for the caller's role or the org's state,
+// but not for the body (400 INVALID_REQUEST_BODY, as a misspelled field is).
 func TestREADMEAPITableIsTrue(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	must(t, err)
@@ -42,9 +43,15 @@ func TestREADMEAPITableIsTrue(t *testing.T) {
 			continue
 		}
 		path := strings.NewReplacer("{org_id}", "acme", "{user_id}", "mia", "{booking_id}", "b1").Replace(rt.Pattern)
-		res, st := rawREST(t, h, rt.Method, path, "", example)
-		if res.StatusCode != http.StatusUnauthorized || codes.Code(st.GetCode()) != codes.Unauthenticated {
-			t.Errorf("%s with the README's body %s: HTTP %d %v; want 401 (body accepted, no token)", rt, example, res.StatusCode, st)
+		if res, st := rawREST(t, h, rt.Method, path, internalToken(t), example); st != nil && errorInfoOf(t, st).GetReason() == "INVALID_REQUEST_BODY" {
+			t.Errorf("%s with the README's body %s: HTTP %d %v; want the body accepted", rt, example, res.StatusCode, st)
+		}
+		if example != "" {
+			misspelled := strings.Replace(example, "{", `{"noSuchField":1,`, 1)
+			res, st := rawREST(t, h, rt.Method, path, internalToken(t), misspelled)
+			if res.StatusCode != http.StatusBadRequest || st == nil || errorInfoOf(t, st).GetReason() != "INVALID_REQUEST_BODY" {
+				t.Errorf("%s with %s: HTTP %d %v; want 400 INVALID_REQUEST_BODY", rt, misspelled, res.StatusCode, st)
+			}
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/telemetry"
+	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 )
 
@@ -138,6 +139,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := newLogger(stderr, cfg)
+	redisstore.LogTo(log)
 	tracing, err := telemetry.FromEnv(ctx, getenv)
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)

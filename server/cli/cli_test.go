@@ -298,7 +298,7 @@ func TestStartupFailuresEndWithOneLine(t *testing.T) {
 		{"short encryption key", base(map[string]string{"ZOOMCONNECT_ENCRYPTION_KEYS": "k1:c2hvcnQ"}),
 			[]string{"ZOOMCONNECT_ENCRYPTION_KEYS", "32"}},
 		{"data dir is a file", base(map[string]string{"ZOOMCONNECT_DATA_DIR": "/dev/null"}),
-			[]string{"/dev/null"}},
+			[]string{"ZOOMCONNECT_DATA_DIR", "/dev/null"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := run(t, tc.vars)

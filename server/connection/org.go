@@ -242,17 +242,10 @@ func roleLabel(u *zoom.User) string {
 // Disconnecting twice is harmless. It returns the members who lost Zoom
 // (as PreviewDisconnect lists them, and the disconnect event names them).
 func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgView, []store.Member, error) {
-	rec, err := store.GetOrgConnection(ctx, s.cfg.Store, orgID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return OrgView{}, nil, err
-	}
-	if rec != nil && rec.SealedTokens != nil {
-		s.revokeSealedQuietly(ctx, zoom.OrgApp, rec.SealedTokens, orgTokenAAD(orgID))
-	}
 	now := s.cfg.Now()
 	next := &store.OrgConnection{OrgID: orgID, State: store.StateNotConnected, Reason: store.ReasonDisconnectedByAdmin, UpdatedAt: now}
 	var before *store.OrgConnection
-	err = s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
 		cur, err := tx.OrgConnection()
 		if err != nil {
 			return err
@@ -274,6 +267,13 @@ func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgVi
 		s.index(ctx, false, indexAccount, before.ZoomAccountID, orgID)
 		s.index(ctx, false, indexInstaller, before.InstallerZoomUserID, orgID)
 		s.index(ctx, false, indexOrgs, orgsConnected, orgID)
+		// Revoked only now that the connection is gone from the store and
+		// the indexes: Zoom answers a revocation with app_deauthorized,
+		// which must find nothing left to take away rather than win the
+		// race and record the admin's disconnect as Zoom's deauthorization.
+		if before.SealedTokens != nil {
+			s.revokeSealedQuietly(ctx, zoom.OrgApp, before.SealedTokens, orgTokenAAD(orgID))
+		}
 		affected = s.affectedMembers(ctx, orgID, before)
 		ev := change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID,
 			state: store.StateNotConnected, reason: store.ReasonDisconnectedByAdmin, actor: actor}

@@ -130,17 +130,9 @@ func (s *Service) completePersonal(ctx context.Context, st *store.OAuthState, co
 // DisconnectPersonal revokes (best effort) and deletes a member's personal
 // connection; the organization connection, if any, takes over.
 func (s *Service) DisconnectPersonal(ctx context.Context, orgID, userID, actor string) (*Setup, error) {
-	snap, err := s.cfg.Store.Snapshot(ctx, orgID, []string{userID})
-	if err != nil {
-		return nil, err
-	}
-	aad := personalTokenAAD(orgID, userID)
-	if p := snap.Users[0].Personal; p != nil && p.SealedTokens != nil {
-		s.revokeSealedQuietly(ctx, zoom.UserApp, p.SealedTokens, aad)
-	}
 	now := s.cfg.Now()
 	var removed *store.PersonalConnection
-	err = s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
 		p, err := tx.Personal(userID)
 		removed = p
 		if err != nil || p == nil {
@@ -156,6 +148,11 @@ func (s *Service) DisconnectPersonal(ctx context.Context, orgID, userID, actor s
 	}
 	if removed != nil {
 		s.index(ctx, false, indexZoomUser, removed.ZoomUserID, "personal/"+orgID+"/"+userID)
+		// Revoked only now, as DisconnectOrg does: the app_deauthorized
+		// Zoom sends back must not record the member's disconnect as Zoom's.
+		if removed.SealedTokens != nil {
+			s.revokeSealedQuietly(ctx, zoom.UserApp, removed.SealedTokens, personalTokenAAD(orgID, userID))
+		}
 		s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID, userID: userID,
 			state: store.StateNotConnected, reason: store.ReasonDisconnectedByUser, actor: actor})
 	}

@@ -90,7 +90,20 @@ func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 // errs gives it.
 func (h *Handler) handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	st := classify(r, err)
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: errs.HTTPStatus(st), Err: st.Err()})
+	httpStatus := errs.HTTPStatus(st)
+	if headersTooLargeToForward(err) {
+		httpStatus = http.StatusRequestHeaderFieldsTooLarge // as the HTTP server's own limit answers
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
+}
+
+// headersTooLargeToForward recognizes the gateway's gRPC client refusing to
+// send headers that passed the HTTP server's limit but, as gRPC metadata
+// (32 bytes more per field, plus what the gateway adds), exceed the gRPC
+// server's: a long token, or many Grpc-Metadata-* headers.
+func headersTooLargeToForward(err error) bool {
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.Internal && strings.Contains(st.Message(), "header list size")
 }
 
 func (h *Handler) handleRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
@@ -123,6 +136,8 @@ func classify(r *http.Request, err error) *status.Status {
 			switch {
 			case st.Code() == codes.InvalidArgument && readsBody(r) && !parameterError(st.Message()):
 				return errs.WithReason(st, errs.ReasonInvalidBody)
+			case headersTooLargeToForward(err):
+				err = errs.New(errs.KindResourceExhausted, errs.ReasonRequestTooLarge, "the request headers (the token included) are too large to forward: %s", st.Message())
 			case st.Code() == codes.Internal && strings.Contains(st.Message(), "error while marshaling"):
 				// a query parameter that is not UTF-8, for one
 				err = errs.InvalidArgument("", errs.ReasonInvalidParameter, "a request parameter is not valid: %s", st.Message())
@@ -137,7 +152,14 @@ func readsBody(r *http.Request) bool {
 	return r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch
 }
 
-// parameterError recognizes grpc-gateway's messages for path parameters.
+// parameterError recognizes grpc-gateway's messages for path and query
+// parameters (runtime.PopulateQueryParameters), which a write has too.
 func parameterError(msg string) bool {
-	return strings.HasPrefix(msg, "type mismatch, parameter") || strings.HasPrefix(msg, "missing parameter")
+	for _, prefix := range []string{"type mismatch, parameter", "missing parameter", "parsing field", "parsing list",
+		"too many values for field", "duplicate field", "invalid path:", "field already set for oneof"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }

@@ -145,41 +145,41 @@ var commands = map[string]command{
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("zoomctl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	// Asked for (-h), the usage goes to stdout, as zoomconnect's does;
+	// after a usage error, to stderr with the error.
+	fs.Usage = func() {}
+	usageError := func() int { fmt.Fprint(stderr, usage); return 2 }
 	addr := fs.String("addr", "127.0.0.1:9090", "")
 	token := fs.String("token", os.Getenv("ZOOMCTL_TOKEN"), "")
 	insecure := fs.Bool("insecure", false, "")
 	timeout := fs.Duration("timeout", 5*time.Second, "")
 	if err := fs.Parse(args); err != nil {
-		return parseExit(err)
+		return usageExit(err, usage, stdout, stderr)
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
+		return usageError()
 	}
 	name := fs.Arg(0)
 	cmd, ok := commands[name]
 	if !ok {
 		fmt.Fprintf(stderr, "zoomctl: unknown command %q\n", name)
-		fs.Usage()
-		return 2
+		return usageError()
 	}
+	cusage := fmt.Sprintf("usage: zoomctl [flags] %s %s\n", name, cmd.synopsis)
 	cfs := flag.NewFlagSet("zoomctl "+name, flag.ContinueOnError)
 	cfs.SetOutput(stderr)
-	cfs.Usage = func() { fmt.Fprintf(stderr, "usage: zoomctl [flags] %s %s\n", name, cmd.synopsis) }
+	cfs.Usage = func() {}
 	run := cmd.setup(cfs)
 	if err := cfs.Parse(fs.Args()[1:]); err != nil {
-		return parseExit(err)
+		return usageExit(err, cusage, stdout, stderr)
 	}
 	if cfs.NArg() > 0 {
-		fmt.Fprintf(stderr, "zoomctl %s: unexpected argument %q\n", name, cfs.Arg(0))
-		cfs.Usage()
+		fmt.Fprintf(stderr, "zoomctl %s: unexpected argument %q\n%s", name, cfs.Arg(0), cusage)
 		return 2
 	}
 	for _, f := range cmd.required {
 		if cfs.Lookup(f).Value.String() == "" {
-			fmt.Fprintf(stderr, "zoomctl %s: --%s is required\n", name, f)
-			cfs.Usage()
+			fmt.Fprintf(stderr, "zoomctl %s: --%s is required\n%s", name, f, cusage)
 			return 2
 		}
 	}
@@ -221,12 +221,15 @@ func plaintextServer(err error) bool {
 	return status.Code(err) == codes.Unavailable && strings.Contains(err.Error(), "first record does not look like a TLS handshake")
 }
 
-// parseExit is the exit code after a flag parse error, which flag has
-// already reported: asking for help is not an error.
-func parseExit(err error) int {
+// usageExit prints the usage after a flag parse error, which flag has
+// already reported: asked for (-h), it is no error (stdout, 0); otherwise
+// stderr and 2.
+func usageExit(err error, usage string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
 		return 0
 	}
+	fmt.Fprint(stderr, usage)
 	return 2
 }
 

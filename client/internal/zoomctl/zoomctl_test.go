@@ -171,10 +171,12 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestHelpExitsZero: asked for, the usage is the output (stdout, exit 0),
+// so that zoomctl --help | less works, as zoomconnect --help does.
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"org", "-h"}} {
-		if r := runRaw(t, args...); r.code != 0 || !strings.Contains(r.stderr, "usage: zoomctl") {
-			t.Errorf("zoomctl %q: exit %d, stderr %q; want 0 and usage", args, r.code, r.stderr)
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"org", "-h"}} {
+		if r := runRaw(t, args...); r.code != 0 || !strings.HasPrefix(r.stdout, "usage: zoomctl") || r.stderr != "" {
+			t.Errorf("zoomctl %q: exit %d, stdout %q, stderr %q; want 0 and the usage on stdout", args, r.code, r.stdout, r.stderr)
 		}
 	}
 }
