@@ -19,8 +19,8 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
-	"github.com/zoomconnect/zoomconnect/server/telemetry"
 	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
+	"github.com/zoomconnect/zoomconnect/server/telemetry"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
 )
 
