@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -40,6 +41,12 @@ func (a *App) mountConsole(mux *http.ServeMux) error {
 // dev mode; with only a JWKS configured there is nothing to sign with, so
 // the console then waits for a token like in production.
 func (a *App) devSignIn() (*console.DevSignIn, error) {
+	// Anyone who reaches the endpoint becomes the demo org's owner: offer
+	// it only where nobody else can reach it.
+	if tcp, ok := a.httpLn.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		a.log.Warn("console: no dev sign-in, since ZOOMCONNECT_HTTP_ADDR is reachable from other machines; hand the console a token instead", "http_addr", a.httpLn.Addr().String())
+		return nil, nil
+	}
 	secret := a.cfg.AuthHS256Secret
 	if secret == nil && a.cfg.AuthJWKSURL != "" {
 		a.log.Info("console: no dev sign-in, since caller tokens come from ZOOMCONNECT_AUTH_JWKS_URL")

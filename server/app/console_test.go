@@ -60,6 +60,15 @@ func TestConsoleDevSignInOnlyInDevMode(t *testing.T) {
 		t.Fatalf("a member's dev token on the roster: HTTP %d, want 403", res.StatusCode)
 	}
 
+	// listening beyond loopback, anyone could sign in as the owner
+	wide := startDevApp(t, func(c *config.Config) {
+		c.AuthHS256Secret = nil
+		c.HTTPAddr = strings.Replace(c.HTTPAddr, "127.0.0.1:", "0.0.0.0:", 1)
+	}).PublicURL
+	if status, tok := devToken(t, wide, "olivia"); status/100 == 2 || tok != "" {
+		t.Fatalf("dev sign-in on a wildcard address: HTTP %d, token %q", status, tok)
+	}
+
 	h := newHarness(t, "") // Zoom apps configured: not dev mode
 	res, body := consoleGet(t, h.baseURL()+console.Path, "")
 	if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Security-Policy"), "script-src 'self'") || !strings.Contains(body, `src="js/main.js"`) {
