@@ -21,6 +21,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/config"
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/meeting"
+	"github.com/zoomconnect/zoomconnect/server/outbox"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
@@ -59,6 +60,7 @@ type App struct {
 	// change subscription).
 	stopBackground context.CancelFunc
 	conns          *connection.Service
+	effects        *outbox.Relay
 	// webhookQueued wakes this process's webhook worker.
 	webhookQueued chan struct{}
 	// Emulator is the built-in Zoom emulator in dev mode, nil otherwise.
@@ -107,11 +109,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 		return nil, err
 	}
 	zoomClient := zoom.New(zoomCfg)
+	a.effects = outbox.New(a.store, log)
 	a.conns = connection.New(connection.Config{
-		Store: a.store, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
+		Store: a.store, Effects: a.effects, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
 		InstallLinkTTL: cfg.InstallLinkTTL, StateTTL: cfg.OAuthStateTTL, Logger: log,
 	})
-	meetings := meeting.New(meeting.Config{Store: a.store, Connections: a.conns, Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
+	meetings := meeting.New(meeting.Config{Store: a.store, Effects: a.effects, Connections: a.conns, Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
 
 	a.buildGRPC(verifier, a.conns, meetings)
 	if err := a.buildHTTP(ctx, a.conns); err != nil {
@@ -345,6 +348,7 @@ func (a *App) Run(ctx context.Context) error {
 		go a.conns.RunWebhookWorker(healthCtx, "worker-"+secrets.NewToken()[:12], a.webhookQueued, 0)
 	}
 	go a.conns.RunMonitor(healthCtx, a.cfg.MonitorInterval)
+	go func() { _ = a.effects.Run(healthCtx) }()
 	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "public_url", a.PublicURL, "dev_mode", a.cfg.DevMode())
 
 	var runErr error

@@ -117,18 +117,18 @@ func (s *Service) matchMember(ctx context.Context, orgID, userID string) {
 		default:
 			match.ZoomUserID, match.ZoomEmail = u.ID, u.Email
 		}
-		err = s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+		err = s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
 			cur, err := tx.Member(userID)
 			if err != nil || cur == nil || !strings.EqualFold(cur.Email, m.Email) {
 				return err // gone or changed meanwhile: that change matches anew
 			}
 			cur.Match = match
 			tx.SetMember(cur)
+			if changes := indexChange(false, indexZoomUser, match.ZoomUserID, "member/"+orgID+"/"+userID); changes != nil {
+				tx.AddEffect(store.Effect{Index: changes})
+			}
 			return nil
 		})
-		if err == nil {
-			s.index(ctx, true, indexZoomUser, match.ZoomUserID, "member/"+orgID+"/"+userID)
-		}
 		return nil, err
 	})
 }

@@ -23,7 +23,7 @@ func (s *Service) RunMonitor(ctx context.Context, interval time.Duration) {
 			return
 		case <-time.After(interval - interval/10 + jitter):
 		}
-		orgs, err := s.cfg.Store.IndexMembers(ctx, indexOrgs, orgsConnected)
+		orgs, err := s.indexMembers(ctx, indexOrgs, orgsConnected)
 		if err != nil {
 			s.log.WarnContext(ctx, "monitor: listing connected orgs", "error", err)
 			continue

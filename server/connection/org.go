@@ -174,7 +174,7 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 	}
 	now := s.cfg.Now()
 	var replaced []byte
-	err = s.cfg.Store.Update(ctx, st.OrgID, func(tx store.OrgTx) error {
+	err = s.cfg.Effects.Update(ctx, st.OrgID, func(tx store.OrgTx) error {
 		replaced = nil
 		cur, err := tx.OrgConnection()
 		if err != nil {
@@ -200,6 +200,12 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 		})
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityOrgConnected, Actor: cur.Pending.StartedBy,
 			Details: map[string]string{"zoom_account_id": me.AccountID, "approved_by": me.Email}})
+		var stale []store.IndexChange
+		if cur.State != store.StateNotConnected { // reconnected: the old entries go first
+			stale = orgIndexes(true, st.OrgID, cur.ZoomAccountID, cur.InstallerZoomUserID)
+		}
+		tx.AddEffect(s.effect(change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED, orgID: st.OrgID,
+			state: store.StateActive, actor: cur.Pending.StartedBy}, stale, orgIndexes(false, st.OrgID, me.AccountID, me.ID)))
 		return nil
 	})
 	if err != nil {
@@ -212,11 +218,6 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 		s.revokeSealedQuietly(ctx, zoom.OrgApp, replaced, orgTokenAAD(st.OrgID))
 	}
 	s.log.InfoContext(ctx, "organization connected to Zoom", "org_id", st.OrgID, "zoom_account_id", me.AccountID, "installer_zoom_user_id", me.ID)
-	s.index(ctx, true, indexAccount, me.AccountID, st.OrgID)
-	s.index(ctx, true, indexInstaller, me.ID, st.OrgID)
-	s.index(ctx, true, indexOrgs, orgsConnected, st.OrgID)
-	s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED, orgID: st.OrgID,
-		state: store.StateActive, actor: rec.Pending.StartedBy})
 	s.matchAllInBackground(st.OrgID)
 	return &Completion{OrgID: st.OrgID, ZoomAccountID: me.AccountID, ZoomEmail: me.Email}, nil
 }
@@ -240,19 +241,23 @@ func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgVi
 	if rec != nil && rec.SealedTokens != nil {
 		s.revokeSealedQuietly(ctx, zoom.OrgApp, rec.SealedTokens, orgTokenAAD(orgID))
 	}
+	affected := s.affectedBy(ctx, orgID, rec)
 	now := s.cfg.Now()
 	next := &store.OrgConnection{OrgID: orgID, State: store.StateNotConnected, Reason: store.ReasonDisconnectedByAdmin, UpdatedAt: now}
-	var before *store.OrgConnection
-	err = s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+	err = s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
 		cur, err := tx.OrgConnection()
 		if err != nil {
 			return err
 		}
 		tx.SetOrgConnection(next)
-		before = cur
 		if cur != nil && (cur.State != store.StateNotConnected || cur.Pending != nil) {
 			tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityOrgDisconnected, Actor: actor,
 				Details: map[string]string{"zoom_account_id": cur.ZoomAccountID, "reason": string(store.ReasonDisconnectedByAdmin)}})
+		}
+		if cur != nil && cur.State != store.StateNotConnected {
+			tx.AddEffect(s.effect(change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID,
+				state: store.StateNotConnected, reason: store.ReasonDisconnectedByAdmin, actor: actor, affected: affected},
+				orgIndexes(true, orgID, cur.ZoomAccountID, cur.InstallerZoomUserID)))
 		}
 		return nil
 	})
@@ -260,12 +265,5 @@ func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgVi
 		return OrgView{}, err
 	}
 	s.log.InfoContext(ctx, "organization disconnected from Zoom", "org_id", orgID, "actor", actor)
-	if before != nil && before.State != store.StateNotConnected {
-		s.index(ctx, false, indexAccount, before.ZoomAccountID, orgID)
-		s.index(ctx, false, indexInstaller, before.InstallerZoomUserID, orgID)
-		s.index(ctx, false, indexOrgs, orgsConnected, orgID)
-		s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID,
-			state: store.StateNotConnected, reason: store.ReasonDisconnectedByAdmin, actor: actor, affected: s.affectedBy(ctx, orgID, before)})
-	}
 	return viewOf(orgID, next, now), nil
 }

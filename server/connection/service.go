@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/outbox"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
@@ -49,7 +50,10 @@ const (
 
 // Config wires a Service.
 type Config struct {
-	Store   store.Store
+	Store store.Store
+	// Effects commits the changes that have effects (index entries,
+	// events) and relays them; New makes one over Store if nil.
+	Effects *outbox.Relay
 	Keyring *secrets.Keyring
 	Zoom    *zoom.Client
 	// PublicURL is the service's external base URL (no trailing slash).
@@ -91,6 +95,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Effects == nil {
+		cfg.Effects = outbox.New(cfg.Store, cfg.Logger)
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	return &Service{cfg: cfg, log: cfg.Logger, background: make(chan struct{}, 4)}

@@ -269,9 +269,18 @@ func swapSealed(tx store.OrgTx, r ConnRef, seen []byte, change func(*[]byte), no
 // connection needs reconnecting, the activity log says so, and the caller
 // gets the reason.
 func (s *Service) grantDead(ctx context.Context, r ConnRef, seen []byte, cause error) error {
+	var affected []string
+	if !r.Personal() {
+		pre, err := store.GetOrgConnection(ctx, s.cfg.Store, r.OrgID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		affected = s.affectedBy(ctx, r.OrgID, pre)
+	}
 	now := s.cfg.Now()
-	var before *store.OrgConnection
-	err := s.cfg.Store.Update(ctx, r.OrgID, func(tx store.OrgTx) error {
+	ev := change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_NEEDS_RECONNECT, orgID: r.OrgID, userID: r.UserID,
+		state: store.StateNeedsReconnect, reason: store.ReasonInvalidGrant, actor: ActorZoom, affected: affected}
+	err := s.cfg.Effects.Update(ctx, r.OrgID, func(tx store.OrgTx) error {
 		if r.Personal() {
 			p, err := tx.Personal(r.UserID)
 			if err != nil {
@@ -284,6 +293,7 @@ func (s *Service) grantDead(ctx context.Context, r ConnRef, seen []byte, cause e
 			tx.SetPersonal(p)
 			tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalNeedsReconnect, Actor: ActorZoom, UserID: r.UserID,
 				Details: map[string]string{"reason": string(store.ReasonInvalidGrant)}})
+			tx.AddEffect(s.effect(ev))
 			return nil
 		}
 		c, err := tx.OrgConnection()
@@ -293,12 +303,11 @@ func (s *Service) grantDead(ctx context.Context, r ConnRef, seen []byte, cause e
 		if c == nil || !bytes.Equal(c.SealedTokens, seen) {
 			return errTokensChanged
 		}
-		prev := *c
-		before = &prev
 		c.State, c.Reason, c.SealedTokens, c.UpdatedAt = store.StateNeedsReconnect, store.ReasonInvalidGrant, nil, now
 		tx.SetOrgConnection(c)
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityOrgNeedsReconnect, Actor: ActorZoom,
 			Details: map[string]string{"reason": string(store.ReasonInvalidGrant)}})
+		tx.AddEffect(s.effect(ev))
 		return nil
 	})
 	if errors.Is(err, errTokensChanged) {
@@ -310,12 +319,6 @@ func (s *Service) grantDead(ctx context.Context, r ConnRef, seen []byte, cause e
 		return err
 	}
 	s.log.WarnContext(ctx, "Zoom refused the stored refresh token; the connection needs reconnecting", "org_id", r.OrgID, "user_id", r.UserID, "error", cause)
-	ev := change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_NEEDS_RECONNECT, orgID: r.OrgID, userID: r.UserID,
-		state: store.StateNeedsReconnect, reason: store.ReasonInvalidGrant, actor: ActorZoom}
-	if before != nil {
-		ev.affected = s.affectedBy(ctx, r.OrgID, before)
-	}
-	s.publish(ctx, ev)
 	if r.Personal() {
 		return errs.FailedPrecondition(ReasonPersonalNeedsReconnect,
 			"Zoom no longer accepts the personal Zoom connection of user %s; they must reconnect it", r.UserID).Wrap(cause)

@@ -88,7 +88,7 @@ func (s *Service) deauthorized(ctx context.Context, p zoomPayload) error {
 			return s.dropPersonal(ctx, orgID, userID, p.UserID)
 		})
 	}
-	orgs, err := s.cfg.Store.IndexMembers(ctx, indexAccount, p.AccountID)
+	orgs, err := s.indexMembers(ctx, indexAccount, p.AccountID)
 	if err != nil {
 		return err
 	}
@@ -121,9 +121,7 @@ func (s *Service) confirmCompliance(ctx context.Context, p zoomPayload, payload 
 // dropPersonal removes a personal connection Zoom deauthorized.
 func (s *Service) dropPersonal(ctx context.Context, orgID, userID, zoomUserID string) error {
 	now := s.cfg.Now()
-	dropped := false
-	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
-		dropped = false
+	return s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
 		p, err := tx.Personal(userID)
 		if err != nil || p == nil || p.ZoomUserID != zoomUserID {
 			return err
@@ -131,16 +129,11 @@ func (s *Service) dropPersonal(ctx context.Context, orgID, userID, zoomUserID st
 		tx.DeletePersonal(userID)
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalDisconnected, Actor: ActorZoom, UserID: userID,
 			Details: map[string]string{"reason": string(store.ReasonDeauthorized), "zoom_account_id": p.ZoomAccountID}})
-		dropped = true
+		tx.AddEffect(s.effect(change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID, userID: userID,
+			state: store.StateNotConnected, reason: store.ReasonDeauthorized, actor: ActorZoom},
+			indexChange(true, indexZoomUser, zoomUserID, "personal/"+orgID+"/"+userID)))
 		return nil
 	})
-	if err != nil || !dropped {
-		return err
-	}
-	s.index(ctx, false, indexZoomUser, zoomUserID, "personal/"+orgID+"/"+userID)
-	s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID, userID: userID,
-		state: store.StateNotConnected, reason: store.ReasonDeauthorized, actor: ActorZoom})
-	return nil
 }
 
 // breakOrg moves the org connection, if match(it) holds, to state with
@@ -148,9 +141,14 @@ func (s *Service) dropPersonal(ctx context.Context, orgID, userID, zoomUserID st
 // (NEEDS_RECONNECT), the activity log and the event stream say so, and the
 // event lists the members who lose Zoom.
 func (s *Service) breakOrg(ctx context.Context, orgID string, match func(*store.OrgConnection) bool, state store.ConnectionState, reason store.StateReason) error {
+	pre, err := store.GetOrgConnection(ctx, s.cfg.Store, orgID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	affected := s.affectedBy(ctx, orgID, pre)
 	now := s.cfg.Now()
 	var before *store.OrgConnection
-	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+	err = s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
 		before = nil
 		c, err := tx.OrgConnection()
 		if err != nil || c == nil || c.State == store.StateNotConnected || !match(c) {
@@ -172,23 +170,19 @@ func (s *Service) breakOrg(ctx context.Context, orgID string, match func(*store.
 		tx.SetOrgConnection(c)
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: kind, Actor: ActorZoom,
 			Details: map[string]string{"reason": string(reason), "zoom_account_id": before.ZoomAccountID}})
+		event := zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_NEEDS_RECONNECT
+		var unindex []store.IndexChange
+		if state == store.StateNotConnected {
+			event = zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED
+			unindex = orgIndexes(true, orgID, before.ZoomAccountID, before.InstallerZoomUserID)
+		}
+		tx.AddEffect(s.effect(change{kind: event, orgID: orgID, state: state, reason: reason, actor: ActorZoom, affected: affected}, unindex))
 		return nil
 	})
 	if err != nil || before == nil {
 		return err
 	}
 	s.log.WarnContext(ctx, "Zoom took the organization connection away", "org_id", orgID, "state", string(state), "reason", string(reason))
-	if state == store.StateNotConnected {
-		s.index(ctx, false, indexAccount, before.ZoomAccountID, orgID)
-		s.index(ctx, false, indexInstaller, before.InstallerZoomUserID, orgID)
-		s.index(ctx, false, indexOrgs, orgsConnected, orgID)
-	}
-	kind := zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_NEEDS_RECONNECT
-	if state == store.StateNotConnected {
-		kind = zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED
-	}
-	s.publish(ctx, change{kind: kind, orgID: orgID, state: state, reason: reason, actor: ActorZoom,
-		affected: s.affectedBy(ctx, orgID, before)})
 	return nil
 }
 
@@ -200,7 +194,7 @@ func (s *Service) installerChanged(ctx context.Context, zoomUserID string, remov
 	if zoomUserID == "" {
 		return nil
 	}
-	orgs, err := s.cfg.Store.IndexMembers(ctx, indexInstaller, zoomUserID)
+	orgs, err := s.indexMembers(ctx, indexInstaller, zoomUserID)
 	if err != nil {
 		return err
 	}
@@ -269,7 +263,7 @@ func (s *Service) meetingDeleted(ctx context.Context, zoomMeetingID string) erro
 	if err != nil {
 		return nil
 	}
-	refs, err := s.cfg.Store.IndexMembers(ctx, indexMeeting, zoomMeetingID)
+	refs, err := s.indexMembers(ctx, indexMeeting, zoomMeetingID)
 	if err != nil {
 		return err
 	}
@@ -299,7 +293,7 @@ func (s *Service) forIndexed(ctx context.Context, index, key, kind string, f fun
 	if key == "" {
 		return nil
 	}
-	refs, err := s.cfg.Store.IndexMembers(ctx, index, key)
+	refs, err := s.indexMembers(ctx, index, key)
 	if err != nil {
 		return err
 	}

@@ -13,12 +13,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/outbox"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
@@ -42,7 +42,10 @@ const (
 
 // Config wires a Service.
 type Config struct {
-	Store       store.Store
+	Store store.Store
+	// Effects commits the changes that index a meeting (see
+	// connection.MeetingIndexes); New makes one over Store if nil.
+	Effects     *outbox.Relay
 	Connections *connection.Service
 	Zoom        *zoom.Client
 	// ReservationTTL is how long a caller may take to create a meeting
@@ -73,6 +76,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Effects == nil {
+		cfg.Effects = outbox.New(cfg.Store, cfg.Logger)
 	}
 	return &Service{cfg: cfg, limiter: &accountLimiter{perSec: rate.Limit(cfg.ZoomRate), burst: max(1, int(cfg.ZoomRate)), accounts: map[string]*rate.Limiter{}}}
 }
@@ -280,7 +286,7 @@ func (s *Service) record(ctx context.Context, m *store.Meeting, owner string, h 
 	now := s.cfg.Now()
 	var result *store.Meeting
 	duplicate := false
-	err := s.cfg.Store.Update(context.WithoutCancel(ctx), m.OrgID, func(tx store.OrgTx) error {
+	err := s.cfg.Effects.Update(context.WithoutCancel(ctx), m.OrgID, func(tx store.OrgTx) error {
 		cur, err := tx.Meeting(m.BookingID)
 		if err != nil {
 			return err
@@ -288,6 +294,9 @@ func (s *Service) record(ctx context.Context, m *store.Meeting, owner string, h 
 		if cur != nil && cur.State == store.MeetingCreated && cur.ZoomMeetingID != zm.ID {
 			result, duplicate = cur, true
 			return nil
+		}
+		if changes := connection.MeetingIndexes(m.OrgID, m.BookingID, 0, zm.ID); changes != nil {
+			tx.AddEffect(store.Effect{Index: changes})
 		}
 		next := *m
 		next.State, next.ReservedBy, next.ReservedUntil, next.Uncertain = store.MeetingCreated, "", time.Time{}, false
@@ -301,7 +310,6 @@ func (s *Service) record(ctx context.Context, m *store.Meeting, owner string, h 
 	if err != nil {
 		return nil, err
 	}
-	s.cfg.Connections.IndexMeeting(ctx, strconv.FormatInt(result.ZoomMeetingID, 10), m.OrgID, m.BookingID)
 	if duplicate {
 		_ = s.call(ctx, h.ref, h.account, true, func(token string) error { return s.cfg.Zoom.DeleteMeeting(ctx, token, zm.ID) })
 	}
