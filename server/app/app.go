@@ -61,6 +61,8 @@ type App struct {
 	stopBackground context.CancelFunc
 	conns          *connection.Service
 	effects        *outbox.Relay
+	// wrapStore, if set, wraps the store backend (WithStoreWrapper).
+	wrapStore func(store.Store) store.Store
 	// webhookQueued wakes this process's webhook worker.
 	webhookQueued chan struct{}
 	// Emulator is the built-in Zoom emulator in dev mode, nil otherwise.
@@ -69,14 +71,26 @@ type App struct {
 	PublicURL string
 }
 
+// Option adjusts how New builds an App.
+type Option func(*App)
+
+// WithStoreWrapper puts wrap around the store backend, under the cache, for
+// example to inject store failures in tests of crash safety.
+func WithStoreWrapper(wrap func(store.Store) store.Store) Option {
+	return func(a *App) { a.wrapStore = wrap }
+}
+
 // New builds the service from cfg and binds its listeners, so that a start
 // failure (a taken port, an unreachable store, a bad key) surfaces before
 // anything serves.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (a *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	a = &App{cfg: cfg, log: log}
+	for _, o := range opts {
+		o(a)
+	}
 	defer func() {
 		if err != nil {
 			a.closeAll()
@@ -170,6 +184,9 @@ func (a *App) openStore(ctx context.Context) (store.Store, error) {
 	backend, err := a.openBackend(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if a.wrapStore != nil {
+		backend = a.wrapStore(backend)
 	}
 	cached := cachestore.New(backend)
 	bg, stop := context.WithCancel(context.Background())

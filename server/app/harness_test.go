@@ -78,6 +78,8 @@ type harness struct {
 	done    chan error
 	conn    *grpc.ClientConn
 	browser *webtest.Browser
+	// appOpts are passed to every app.New of the harness.
+	appOpts []app.Option
 }
 
 // option adjusts the service's or the Zoom emulator's configuration.
@@ -159,7 +161,7 @@ func (h *harness) start() {
 	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var err error
 	for range 50 { // the previous instance's ports may linger briefly
-		h.app, err = app.New(context.Background(), h.cfg, logger)
+		h.app, err = app.New(context.Background(), h.cfg, logger, h.appOpts...)
 		if err == nil || !strings.Contains(err.Error(), "address already in use") {
 			break
 		}
