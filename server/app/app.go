@@ -31,6 +31,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/webhook"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -56,11 +57,10 @@ type App struct {
 	http      *http.Server
 	health    *health.Server
 	gatewayCC *grpc.ClientConn
-	// stopBackground ends work that lives as long as the app (the cache's
-	// change subscription).
-	stopBackground context.CancelFunc
-	conns          *connection.Service
-	effects        *outbox.Relay
+	// cache is the store's in-process cache (store is it, as a store.Store).
+	cache   *cachestore.Store
+	conns   *connection.Service
+	effects *outbox.Relay
 	// wrapStore, if set, wraps the store backend (WithStoreWrapper).
 	wrapStore func(store.Store) store.Store
 	// webhookQueued wakes this process's webhook worker.
@@ -178,8 +178,8 @@ func (a *App) warnGenerated(variable, what string, created bool) {
 }
 
 // openStore opens the configured backend behind the in-process cache that
-// keeps the resolver off the store; the cache follows changes made by every
-// replica through the backend's change notifications.
+// keeps the resolver off the store; from Run on, the cache follows changes
+// made by every replica through the backend's change notifications.
 func (a *App) openStore(ctx context.Context) (store.Store, error) {
 	backend, err := a.openBackend(ctx)
 	if err != nil {
@@ -188,14 +188,8 @@ func (a *App) openStore(ctx context.Context) (store.Store, error) {
 	if a.wrapStore != nil {
 		backend = a.wrapStore(backend)
 	}
-	cached := cachestore.New(backend)
-	bg, stop := context.WithCancel(context.Background())
-	a.stopBackground = stop
-	if err := cached.Start(bg); err != nil {
-		_ = backend.Close()
-		return nil, fmt.Errorf("subscribing to store changes: %w", err)
-	}
-	return cached, nil
+	a.cache = cachestore.New(backend)
+	return a.cache, nil
 }
 
 func (a *App) openBackend(ctx context.Context) (store.Store, error) {
@@ -351,6 +345,17 @@ func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
 // Run serves until ctx ends, then shuts down in order: health NOT_SERVING,
 // gRPC GracefulStop, HTTP Shutdown, store Close.
 func (a *App) Run(ctx context.Context) error {
+	// The background work: every goroutine of the app below the servers
+	// runs in this group, which ends before the store is closed.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	background, bgCtx := errgroup.WithContext(bgCtx)
+	// The cache serves only while it follows the changes; its
+	// subscription ends with bgCtx.
+	if err := a.cache.Start(bgCtx); err != nil {
+		a.closeAll()
+		return fmt.Errorf("subscribing to store changes: %w", err)
+	}
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- a.grpc.Serve(a.grpcLn) }()
 	go func() {
@@ -358,14 +363,16 @@ func (a *App) Run(ctx context.Context) error {
 			serveErr <- err
 		}
 	}()
-	healthCtx, stopHealth := context.WithCancel(ctx)
-	defer stopHealth()
-	go a.watchStoreHealth(healthCtx)
+	background.Go(func() error { a.watchStoreHealth(bgCtx); return nil })
 	if a.cfg.WebhookWorker {
-		go a.conns.RunWebhookWorker(healthCtx, "worker-"+secrets.NewToken()[:12], a.webhookQueued, 0)
+		background.Go(func() error {
+			a.conns.RunWebhookWorker(bgCtx, "worker-"+secrets.NewToken()[:12], a.webhookQueued, 0)
+			return nil
+		})
 	}
-	go a.conns.RunMonitor(healthCtx, a.cfg.MonitorInterval)
-	go func() { _ = a.effects.Run(healthCtx) }()
+	background.Go(func() error { a.conns.RunMonitor(bgCtx, a.cfg.MonitorInterval); return nil })
+	background.Go(func() error { a.conns.RunMatcher(bgCtx); return nil })
+	background.Go(func() error { return a.effects.Run(bgCtx) })
 	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "public_url", a.PublicURL, "dev_mode", a.cfg.DevMode())
 
 	var runErr error
@@ -374,8 +381,7 @@ func (a *App) Run(ctx context.Context) error {
 	case runErr = <-serveErr:
 		a.log.Error("server stopped unexpectedly", "error", runErr)
 	}
-	stopHealth()
-	a.shutdown()
+	a.shutdown(func() error { stopBackground(); return background.Wait() })
 	return runErr
 }
 
@@ -404,7 +410,9 @@ func (a *App) watchStoreHealth(ctx context.Context) {
 	}
 }
 
-func (a *App) shutdown() {
+// shutdown stops serving, then the background work (stopBackground waits
+// for it), then closes the store.
+func (a *App) shutdown(stopBackground func() error) {
 	a.log.Info("shutting down")
 	a.health.Shutdown()
 	stopped := make(chan struct{})
@@ -420,6 +428,9 @@ func (a *App) shutdown() {
 	if err := a.http.Shutdown(ctx); err != nil {
 		a.log.Warn("HTTP shutdown", "error", err)
 	}
+	if err := stopBackground(); err != nil {
+		a.log.Warn("background work", "error", err)
+	}
 	a.closeAll()
 	a.log.Info("stopped")
 }
@@ -428,9 +439,6 @@ func (a *App) shutdown() {
 func (a *App) closeAll() {
 	if a.Emulator != nil {
 		a.Emulator.Close()
-	}
-	if a.stopBackground != nil {
-		a.stopBackground()
 	}
 	if a.gatewayCC != nil {
 		_ = a.gatewayCC.Close()

@@ -205,7 +205,8 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 			stale = orgIndexes(true, st.OrgID, cur.ZoomAccountID, cur.InstallerZoomUserID)
 		}
 		tx.AddEffect(s.effect(change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED, orgID: st.OrgID,
-			state: store.StateActive, actor: cur.Pending.StartedBy}, stale, orgIndexes(false, st.OrgID, me.AccountID, me.ID)))
+			state: store.StateActive, actor: cur.Pending.StartedBy}, stale, orgIndexes(false, st.OrgID, me.AccountID, me.ID),
+			[]store.IndexChange{queueMatch(st.OrgID, "")}))
 		return nil
 	})
 	if err != nil {
@@ -218,7 +219,7 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 		s.revokeSealedQuietly(ctx, zoom.OrgApp, replaced, orgTokenAAD(st.OrgID))
 	}
 	s.log.InfoContext(ctx, "organization connected to Zoom", "org_id", st.OrgID, "zoom_account_id", me.AccountID, "installer_zoom_user_id", me.ID)
-	s.matchAllInBackground(st.OrgID)
+	s.nudge(st.OrgID, "")
 	return &Completion{OrgID: st.OrgID, ZoomAccountID: me.AccountID, ZoomEmail: me.Email}, nil
 }
 

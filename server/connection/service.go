@@ -76,10 +76,8 @@ type Service struct {
 	// refreshes makes one token refresh per connection at a time in this
 	// process: Zoom's refresh tokens are single use.
 	refreshes singleflight.Group
-	// matches makes one identity lookup per member at a time.
-	matches singleflight.Group
-	// background bounds identity lookups running off the request path.
-	background chan struct{}
+	// nudges asks RunMatcher to look members up now (see matching.go).
+	nudges chan matchRef
 }
 
 // New returns a Service.
@@ -100,7 +98,7 @@ func New(cfg Config) *Service {
 		cfg.Effects = outbox.New(cfg.Store, cfg.Logger)
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Service{cfg: cfg, log: cfg.Logger, background: make(chan struct{}, 4)}
+	return &Service{cfg: cfg, log: cfg.Logger, nudges: make(chan matchRef, 256)}
 }
 
 // zoomFailure turns a Zoom error into what the person is told; the cause is

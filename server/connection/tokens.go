@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
@@ -135,6 +136,25 @@ func (s *Service) AccessToken(ctx context.Context, r ConnRef, failed string) (st
 		return "", err
 	}
 	return v.(string), nil
+}
+
+// withToken calls f with an access token of r; when Zoom refuses the
+// token as invalid (code 124), it refreshes it once and calls f again, as
+// every Zoom call of the service does.
+func (s *Service) withToken(ctx context.Context, r ConnRef, f func(token string) error) error {
+	token, err := s.AccessToken(ctx, r, "")
+	if err != nil {
+		return err
+	}
+	err = f(token)
+	var ae *zoom.APIError
+	if errors.As(err, &ae) && ae.HTTPStatus == http.StatusUnauthorized && ae.Code == zoom.CodeInvalidAccessToken {
+		if token, err = s.AccessToken(ctx, r, token); err != nil {
+			return err
+		}
+		err = f(token)
+	}
+	return err
 }
 
 // refresh rotates r's tokens under the connection's lease. seen is the

@@ -216,14 +216,15 @@ func (s *Service) checkInstaller(ctx context.Context, orgID, zoomUserID string, 
 	if removed {
 		return s.breakOrg(ctx, orgID, isInstaller, store.StateNeedsReconnect, store.ReasonInstallerRemoved)
 	}
-	token, err := s.AccessToken(ctx, ConnRef{OrgID: orgID}, "")
+	var u *zoom.User
+	err := s.withToken(ctx, ConnRef{OrgID: orgID}, func(token string) error {
+		var err error
+		u, err = s.cfg.Zoom.GetUser(ctx, token, zoomUserID)
+		return err
+	})
 	if e := errs.As(err); e != nil && (e.Reason == ReasonOrgNeedsReconnect || e.Reason == ReasonOrgNotConnected) {
 		return nil // nothing left to check
 	}
-	if err != nil {
-		return err
-	}
-	u, err := s.cfg.Zoom.GetUser(ctx, token, zoomUserID)
 	var ae *zoom.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Code == zoom.CodeUserNotFound:
