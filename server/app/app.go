@@ -69,6 +69,9 @@ type App struct {
 	Emulator *zoomemu.Emulator
 	// PublicURL is the effective external base URL.
 	PublicURL string
+	// devMode: no Zoom app was configured (settle pointed the service at
+	// the built-in emulator).
+	devMode bool
 }
 
 // Option adjusts how New builds an App.
@@ -102,9 +105,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if a.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("HTTP listener: %w", err)
 	}
-	a.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	if a.PublicURL == "" {
-		a.PublicURL = "http://" + a.httpLn.Addr().String()
+	a.devMode = cfg.DevMode()
+	var emuCfg *zoomemu.Config
+	cfg, emuCfg = settle(cfg, a.httpLn.Addr())
+	a.cfg, a.PublicURL = cfg, cfg.PublicURL
+	if emuCfg != nil {
+		emuCfg.Logger = log
+		if a.Emulator, err = zoomemu.New(*emuCfg); err != nil {
+			return nil, fmt.Errorf("zoom emulator: %w", err)
+		}
+		log.Warn("DEV MODE: no Zoom app configured (ZOOM_ORG_CLIENT_ID/ZOOM_USER_CLIENT_ID), so the built-in Zoom emulator serves as Zoom; nothing talks to the real Zoom",
+			"emulator_url", cfg.ZoomOAuthURL)
 	}
 
 	keyring, err := a.keyring()
@@ -118,11 +129,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if a.store, err = a.openStore(ctx); err != nil {
 		return nil, err
 	}
-	zoomCfg, err := a.zoomConfig()
-	if err != nil {
-		return nil, err
-	}
-	zoomClient := zoom.New(zoomCfg)
+	zoomClient := zoom.New(zoom.Config{
+		OAuthURL:    cfg.ZoomOAuthURL,
+		APIURL:      cfg.ZoomAPIURL,
+		RedirectURL: a.PublicURL + connection.CallbackPath,
+		OrgApp:      zoom.Credentials(cfg.ZoomOrgApp),
+		UserApp:     zoom.Credentials(cfg.ZoomUserApp),
+		HTTPClient:  &http.Client{Timeout: cfg.ZoomRequestTimeout},
+	})
 	a.effects = outbox.New(a.store, log)
 	a.conns = connection.New(connection.Config{
 		Store: a.store, Effects: a.effects, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
@@ -170,7 +184,7 @@ func (a *App) verifier(ctx context.Context) (*auth.Verifier, error) {
 // so loudly, since replicas must share it.
 func (a *App) warnGenerated(variable, what string, created bool) {
 	attrs := []any{"variable", variable, "data_dir", a.cfg.DataDir, "newly_generated", created}
-	if a.cfg.DevMode() {
+	if a.devMode {
 		a.log.Info("using "+what+" kept in the data dir (dev mode)", attrs...)
 		return
 	}
@@ -208,43 +222,6 @@ func (a *App) openBackend(ctx context.Context) (store.Store, error) {
 	}
 	a.log.Info("using the embedded store", "path", path)
 	return s, nil
-}
-
-// zoomConfig points the Zoom client at Zoom, or in dev mode at the built-in
-// emulator mounted on this service's own HTTP listener.
-func (a *App) zoomConfig() (zoom.Config, error) {
-	zc := zoom.Config{
-		OAuthURL:    a.cfg.ZoomOAuthURL,
-		APIURL:      a.cfg.ZoomAPIURL,
-		RedirectURL: a.PublicURL + connection.CallbackPath,
-		OrgApp:      zoom.Credentials(a.cfg.ZoomOrgApp),
-		UserApp:     zoom.Credentials(a.cfg.ZoomUserApp),
-		HTTPClient:  &http.Client{Timeout: a.cfg.ZoomRequestTimeout},
-	}
-	if !a.cfg.DevMode() {
-		return zc, nil
-	}
-	orgApp := zoomemu.Client{ID: "dev-org-app", Secret: secrets.NewToken(), AdminManaged: true, RedirectURIs: []string{zc.RedirectURL}}
-	userApp := zoomemu.Client{ID: "dev-user-app", Secret: secrets.NewToken(), RedirectURIs: []string{zc.RedirectURL}}
-	emuCfg := zoomemu.DevConfig(orgApp, userApp)
-	emuCfg.APIURL = a.PublicURL + EmulatorPrefix
-	if a.cfg.ZoomWebhookSecret == "" {
-		a.cfg.ZoomWebhookSecret = secrets.NewToken()
-	}
-	emuCfg.WebhookURL, emuCfg.WebhookSecret = a.PublicURL+webhook.Path, a.cfg.ZoomWebhookSecret
-	emuCfg.Logger = a.log
-	emu, err := zoomemu.New(emuCfg)
-	if err != nil {
-		return zc, fmt.Errorf("zoom emulator: %w", err)
-	}
-	a.Emulator = emu
-	zc.OAuthURL = a.PublicURL + EmulatorPrefix
-	zc.APIURL = a.PublicURL + EmulatorPrefix + "/v2"
-	zc.OrgApp = zoom.Credentials{ClientID: orgApp.ID, ClientSecret: orgApp.Secret}
-	zc.UserApp = zoom.Credentials{ClientID: userApp.ID, ClientSecret: userApp.Secret}
-	a.log.Warn("DEV MODE: no Zoom app configured (ZOOM_ORG_CLIENT_ID/ZOOM_USER_CLIENT_ID), so the built-in Zoom emulator serves as Zoom; nothing talks to the real Zoom",
-		"emulator_url", zc.OAuthURL)
-	return zc, nil
 }
 
 // publicMethods need no caller token: health checks and reflection.
@@ -373,7 +350,7 @@ func (a *App) Run(ctx context.Context) error {
 	background.Go(func() error { a.conns.RunMonitor(bgCtx, a.cfg.MonitorInterval); return nil })
 	background.Go(func() error { a.conns.RunMatcher(bgCtx); return nil })
 	background.Go(func() error { return a.effects.Run(bgCtx) })
-	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "public_url", a.PublicURL, "dev_mode", a.cfg.DevMode())
+	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "public_url", a.PublicURL, "dev_mode", a.devMode)
 
 	var runErr error
 	select {

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -194,11 +195,32 @@ func (c Config) Validate() error {
 	default:
 		add("ZOOMCONNECT_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
 	}
-	if c.InstallLinkTTL <= 0 || c.OAuthStateTTL <= 0 || c.RequestTimeout <= 0 {
-		add("durations must be positive")
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"ZOOMCONNECT_INSTALL_LINK_TTL", c.InstallLinkTTL},
+		{"ZOOMCONNECT_OAUTH_STATE_TTL", c.OAuthStateTTL},
+		{"ZOOMCONNECT_REQUEST_TIMEOUT", c.RequestTimeout},
+		{"ZOOMCONNECT_SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
+		{"ZOOMCONNECT_ZOOM_TIMEOUT", c.ZoomRequestTimeout},
+		{"ZOOMCONNECT_MONITOR_INTERVAL", c.MonitorInterval},
+	} {
+		if d.v <= 0 {
+			add("%s: must be a positive duration (got %v)", d.name, d.v)
+		}
+	}
+	if c.MonitorInterval > 0 && c.MonitorInterval < MinMonitorInterval {
+		add("ZOOMCONNECT_MONITOR_INTERVAL: %v would probe Zoom in a tight loop; at least %v", c.MonitorInterval, MinMonitorInterval)
+	}
+	if !(c.ZoomRate > 0) || math.IsInf(c.ZoomRate, 0) {
+		add("ZOOMCONNECT_ZOOM_RATE: must be a positive, finite number of requests per second (got %v)", c.ZoomRate)
 	}
 	return errors.Join(errs...)
 }
+
+// MinMonitorInterval bounds how often the monitor may probe a connection.
+const MinMonitorInterval = 100 * time.Millisecond
 
 // checkBaseURL accepts an absolute http(s) URL without query or fragment.
 func checkBaseURL(raw string) error {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -45,17 +46,19 @@ func TestBadConfigurationIsRefusedClearly(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"malformed public URL": {map[string]string{"ZOOMCONNECT_PUBLIC_URL": "zc.example.com"}, "ZOOMCONNECT_PUBLIC_URL"},
-		"public URL w/ query":  {map[string]string{"ZOOMCONNECT_PUBLIC_URL": "https://x?y=1"}, "query"},
-		"short HS256 secret":   {map[string]string{"ZOOMCONNECT_AUTH_HS256_SECRET": "short"}, "at least 32 bytes"},
-		"half-set org client":  {map[string]string{"ZOOM_ORG_CLIENT_ID": "id"}, "ZOOM_ORG_CLIENT_ID and ZOOM_ORG_CLIENT_SECRET"},
-		"half-set user client": {map[string]string{"ZOOM_USER_CLIENT_SECRET": "s"}, "ZOOM_USER_CLIENT_ID and ZOOM_USER_CLIENT_SECRET"},
-		"bad address":          {map[string]string{"ZOOMCONNECT_GRPC_ADDR": "nonsense"}, "ZOOMCONNECT_GRPC_ADDR"},
-		"bad redis scheme":     {map[string]string{"ZOOMCONNECT_REDIS_URL": "http://x"}, "ZOOMCONNECT_REDIS_URL"},
-		"bad duration":         {map[string]string{"ZOOMCONNECT_INSTALL_LINK_TTL": "7 days"}, "ZOOMCONNECT_INSTALL_LINK_TTL"},
-		"bad zoom URL":         {map[string]string{"ZOOM_API_URL": "ftp://zoom"}, "ZOOM_API_URL"},
-		"bad log level":        {map[string]string{"ZOOMCONNECT_LOG_LEVEL": "loud"}, "ZOOMCONNECT_LOG_LEVEL"},
-		"bad zoom rate":        {map[string]string{"ZOOMCONNECT_ZOOM_RATE": "-3"}, "ZOOMCONNECT_ZOOM_RATE"},
+		"malformed public URL":  {map[string]string{"ZOOMCONNECT_PUBLIC_URL": "zc.example.com"}, "ZOOMCONNECT_PUBLIC_URL"},
+		"public URL w/ query":   {map[string]string{"ZOOMCONNECT_PUBLIC_URL": "https://x?y=1"}, "query"},
+		"short HS256 secret":    {map[string]string{"ZOOMCONNECT_AUTH_HS256_SECRET": "short"}, "at least 32 bytes"},
+		"half-set org client":   {map[string]string{"ZOOM_ORG_CLIENT_ID": "id"}, "ZOOM_ORG_CLIENT_ID and ZOOM_ORG_CLIENT_SECRET"},
+		"half-set user client":  {map[string]string{"ZOOM_USER_CLIENT_SECRET": "s"}, "ZOOM_USER_CLIENT_ID and ZOOM_USER_CLIENT_SECRET"},
+		"bad address":           {map[string]string{"ZOOMCONNECT_GRPC_ADDR": "nonsense"}, "ZOOMCONNECT_GRPC_ADDR"},
+		"bad redis scheme":      {map[string]string{"ZOOMCONNECT_REDIS_URL": "http://x"}, "ZOOMCONNECT_REDIS_URL"},
+		"bad duration":          {map[string]string{"ZOOMCONNECT_INSTALL_LINK_TTL": "7 days"}, "ZOOMCONNECT_INSTALL_LINK_TTL"},
+		"bad zoom URL":          {map[string]string{"ZOOM_API_URL": "ftp://zoom"}, "ZOOM_API_URL"},
+		"bad log level":         {map[string]string{"ZOOMCONNECT_LOG_LEVEL": "loud"}, "ZOOMCONNECT_LOG_LEVEL"},
+		"bad zoom rate":         {map[string]string{"ZOOMCONNECT_ZOOM_RATE": "-3"}, "ZOOMCONNECT_ZOOM_RATE"},
+		"infinite zoom rate":    {map[string]string{"ZOOMCONNECT_ZOOM_RATE": "Inf"}, "ZOOMCONNECT_ZOOM_RATE"},
+		"tiny monitor interval": {map[string]string{"ZOOMCONNECT_MONITOR_INTERVAL": "1ns"}, "ZOOMCONNECT_MONITOR_INTERVAL"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := FromEnv(env(tc.env))
@@ -66,5 +69,35 @@ func TestBadConfigurationIsRefusedClearly(t *testing.T) {
 				t.Fatalf("error echoes a secret: %v", err)
 			}
 		})
+	}
+}
+
+// TestValidateChecksEveryDurationAndRate: a Config built in code (not from
+// the environment) is checked as strictly; a zero monitor interval would
+// make the monitor busy-loop.
+func TestValidateChecksEveryDurationAndRate(t *testing.T) {
+	for name, tc := range map[string]struct {
+		change func(*Config)
+		want   string
+	}{
+		"zero monitor interval": {func(c *Config) { c.MonitorInterval = 0 }, "ZOOMCONNECT_MONITOR_INTERVAL"},
+		"zero shutdown timeout": {func(c *Config) { c.ShutdownTimeout = 0 }, "ZOOMCONNECT_SHUTDOWN_TIMEOUT"},
+		"negative zoom timeout": {func(c *Config) { c.ZoomRequestTimeout = -time.Second }, "ZOOMCONNECT_ZOOM_TIMEOUT"},
+		"zero state TTL":        {func(c *Config) { c.OAuthStateTTL = 0 }, "ZOOMCONNECT_OAUTH_STATE_TTL"},
+		"zero link TTL":         {func(c *Config) { c.InstallLinkTTL = 0 }, "ZOOMCONNECT_INSTALL_LINK_TTL"},
+		"zero request timeout":  {func(c *Config) { c.RequestTimeout = 0 }, "ZOOMCONNECT_REQUEST_TIMEOUT"},
+		"zero zoom rate":        {func(c *Config) { c.ZoomRate = 0 }, "ZOOMCONNECT_ZOOM_RATE"},
+		"NaN zoom rate":         {func(c *Config) { c.ZoomRate = math.NaN() }, "ZOOMCONNECT_ZOOM_RATE"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := Defaults()
+			tc.change(&c)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate = %v, want mention of %s", err, tc.want)
+			}
+		})
+	}
+	if err := Defaults().Validate(); err != nil {
+		t.Fatalf("the defaults do not validate: %v", err)
 	}
 }
