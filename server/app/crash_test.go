@@ -121,6 +121,9 @@ type crashScenario struct {
 
 const crashUser = "adam" // the member whose personal connection the flows use
 
+// The deauthorizations come last: a webhook that failed on purpose is
+// retried after a while, and then deauthorizes every connection of the
+// Zoom account (or user), also those of later scenarios.
 var crashScenarios = []crashScenario{
 	{
 		name: "org connect",
@@ -162,27 +165,6 @@ var crashScenarios = []crashScenario{
 		},
 	},
 	{
-		name: "org deauthorized",
-		setup: func(t *testing.T, o *org) func() {
-			o.connect(t)
-			return func() { must(t, o.h.zoom.Uninstall(orgClientID, zoomemu.DevAdminID)) }
-		},
-		done: func(t *testing.T, o *org) bool {
-			c, err := o.get(t, o.mem)
-			return err == nil && c.GetState() == notConnected
-		},
-	},
-	{
-		name: "personal deauthorized",
-		setup: func(t *testing.T, o *org) func() {
-			o.connectPersonal(t, crashUser, zoomemu.DevOtherOwnerID)
-			return func() { must(t, o.h.zoom.Uninstall(userClientID, zoomemu.DevOtherOwnerID)) }
-		},
-		done: func(t *testing.T, o *org) bool {
-			return o.setup(t, crashUser).GetPersonal().GetState() != active
-		},
-	},
-	{
 		name: "needs reconnect",
 		setup: func(t *testing.T, o *org) func() {
 			o.connect(t)
@@ -214,6 +196,27 @@ var crashScenarios = []crashScenario{
 			_, err := o.createMeeting(t, createReq(o, "b1", "mia"))
 			must(t, err)
 			return func() { _ = o.deleteMeeting(t, "b1") }
+		},
+	},
+	{
+		name: "org deauthorized",
+		setup: func(t *testing.T, o *org) func() {
+			o.connect(t)
+			return func() { must(t, o.h.zoom.Uninstall(orgClientID, zoomemu.DevAdminID)) }
+		},
+		done: func(t *testing.T, o *org) bool {
+			c, err := o.get(t, o.mem)
+			return err == nil && c.GetState() == notConnected
+		},
+	},
+	{
+		name: "personal deauthorized",
+		setup: func(t *testing.T, o *org) func() {
+			o.connectPersonal(t, crashUser, zoomemu.DevOtherOwnerID)
+			return func() { must(t, o.h.zoom.Uninstall(userClientID, zoomemu.DevOtherOwnerID)) }
+		},
+		done: func(t *testing.T, o *org) bool {
+			return o.setup(t, crashUser).GetPersonal().GetState() != active
 		},
 	},
 }
