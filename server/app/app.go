@@ -264,7 +264,7 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 	mux.Handle("/v1/", gw)
 	a.webhookQueued = make(chan struct{}, 1)
 	mux.Handle(webhook.Path, &webhook.Handler{
-		Secrets: webhookSecrets(a.cfg.ZoomWebhookSecret), Store: a.store, Now: time.Now, Logger: a.log,
+		Secrets: webhookSecrets(a.cfg.ZoomWebhookSecret), Handles: connection.HandlesZoomEvent, Store: a.store, Now: time.Now, Logger: a.log,
 		Queued: func() {
 			select {
 			case a.webhookQueued <- struct{}{}:

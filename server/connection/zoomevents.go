@@ -58,21 +58,45 @@ func (s *Service) ProcessWebhook(ctx context.Context, body []byte) error {
 		s.log.WarnContext(ctx, "ignoring a Zoom event with an unexpected payload", "event", env.Event, "error", err)
 		return nil
 	}
-	switch env.Event {
-	case "app_deauthorized":
+	if handle, ok := zoomEventHandlers[env.Event]; ok {
+		return handle(s, ctx, p, env.Payload)
+	}
+	return nil
+}
+
+// zoomEventHandlers are the Zoom events the service acts on, each with
+// what it does: the one list, which also decides which events the webhook
+// endpoint queues (HandlesZoomEvent), so that no event is acknowledged and
+// then dropped.
+var zoomEventHandlers = map[string]func(s *Service, ctx context.Context, p zoomPayload, raw json.RawMessage) error{
+	"app_deauthorized": func(s *Service, ctx context.Context, p zoomPayload, raw json.RawMessage) error {
 		if err := s.deauthorized(ctx, p); err != nil {
 			return err
 		}
-		s.confirmCompliance(ctx, p, env.Payload)
+		s.confirmCompliance(ctx, p, raw)
 		return nil
-	case "user.updated":
-		return s.installerChanged(ctx, string(p.Object.ID), false)
-	case "user.deactivated", "user.deleted", "user.disassociated":
-		return s.installerChanged(ctx, string(p.Object.ID), true)
-	case "meeting.deleted":
+	},
+	"user.updated":       userChanged(false),
+	"user.deactivated":   userChanged(true),
+	"user.deleted":       userChanged(true),
+	"user.disassociated": userChanged(true),
+	"meeting.deleted": func(s *Service, ctx context.Context, p zoomPayload, _ json.RawMessage) error {
 		return s.meetingDeleted(ctx, string(p.Object.ID))
+	},
+}
+
+// userChanged handles an event about a Zoom user; removed: the user is
+// gone from the account.
+func userChanged(removed bool) func(s *Service, ctx context.Context, p zoomPayload, _ json.RawMessage) error {
+	return func(s *Service, ctx context.Context, p zoomPayload, _ json.RawMessage) error {
+		return s.installerChanged(ctx, string(p.Object.ID), removed)
 	}
-	return nil
+}
+
+// HandlesZoomEvent reports whether ProcessWebhook acts on a Zoom event.
+func HandlesZoomEvent(event string) bool {
+	_, ok := zoomEventHandlers[event]
+	return ok
 }
 
 // deauthorized handles the app's removal from a Zoom account (org app) or

@@ -46,7 +46,7 @@ type Config struct {
 	// Effects commits the changes that index a meeting (see
 	// connection.MeetingIndexes); New makes one over Store if nil.
 	Effects     *outbox.Relay
-	Connections *connection.Service
+	Connections Connections
 	Zoom        *zoom.Client
 	// ReservationTTL is how long a caller may take to create a meeting
 	// before another caller may take over (and first search Zoom for it).
@@ -55,6 +55,16 @@ type Config struct {
 	ZoomRate float64
 	Now      func() time.Time
 	Logger   *slog.Logger
+}
+
+// Connections is what meetings need of the Zoom connections: which
+// connection serves a host, the org's meeting settings, and a usable
+// access token of a connection (refreshed when failed is the token Zoom
+// just refused). *connection.Service is one.
+type Connections interface {
+	EffectiveAccounts(ctx context.Context, orgID string, userIDs []string) ([]connection.Resolution, error)
+	Settings(ctx context.Context, orgID string) (store.OrgSettings, error)
+	AccessToken(ctx context.Context, r connection.ConnRef, failed string) (string, error)
 }
 
 // Service implements the meeting RPCs.
