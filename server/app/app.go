@@ -94,9 +94,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	for _, o := range opts {
 		o(a)
 	}
+	partial := a // every failure returns a nil *App: release what was built
 	defer func() {
 		if err != nil {
-			a.closeAll()
+			partial.closeAll()
 		}
 	}()
 	if a.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
