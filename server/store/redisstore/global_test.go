@@ -22,7 +22,7 @@ const (
 	eventsKey = "zoomconnect:events"
 )
 
-// testEventsTrimmed: AppendEvent trims the stream to about the bound (a
+// testEventsTrimmed: appending an event trims the stream to about the bound (a
 // knob here, not to append store.MaxEvents events): "~" keeps whole stream
 // nodes, of up to 100 entries by default.
 func testEventsTrimmed(t *testing.T, srv *redistest.Server) {
