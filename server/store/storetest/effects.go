@@ -146,3 +146,25 @@ func testEffectsPending(t *testing.T, s store.Store) {
 	}
 	wantMembers(t, s, index, "k", orgID)
 }
+
+// testEffectsDoNotNotify: no Snapshot reads indexes or events, so an Update
+// that writes only a meeting and effects (indexing a meeting, taking a
+// lookup off a queue) notifies nobody, like one of meetings alone.
+func testEffectsDoNotNotify(t *testing.T, s store.Store) {
+	orgID, index := newOrgID(t), newIndexName()
+	ch := subscribe(t, t.Context(), s, orgID)
+	update(t, s, orgID, func(tx store.OrgTx) error {
+		tx.SetMeeting(minimalMeeting(orgID, "booking-1"))
+		tx.AddEffect(store.Effect{Index: []store.IndexChange{{Index: index, Key: "k", Member: orgID}}})
+		return nil
+	})
+	update(t, s, orgID, func(tx store.OrgTx) error {
+		tx.AddEffect(store.Effect{Index: []store.IndexChange{{Index: index, Key: "k", Member: orgID, Remove: true}}})
+		return nil
+	})
+	if err := s.ApplyEffects(t.Context(), orgID); err != nil {
+		t.Fatalf("ApplyEffects: %v", err)
+	}
+	assertQuiet(t, ch, "Updates that wrote only a meeting and effects")
+	wantMembers(t, s, index, "k") // they did commit, in order
+}

@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"IndexesIsolated", testIndexesIsolated},
 		{"IndexArguments", testIndexArguments},
 		{"EffectsPending", testEffectsPending},
+		{"EffectsDoNotNotify", testEffectsDoNotNotify},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
