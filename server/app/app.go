@@ -108,10 +108,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	a.devMode = cfg.DevMode()
 	var emuCfg *zoomemu.Config
-	cfg, emuCfg = settle(cfg, a.httpLn.Addr())
+	if cfg, emuCfg, err = settle(cfg, a.httpLn.Addr(), log); err != nil {
+		return nil, err
+	}
 	a.cfg, a.PublicURL = cfg, cfg.PublicURL
 	if emuCfg != nil {
-		emuCfg.Logger = log
 		if a.Emulator, err = zoomemu.New(*emuCfg); err != nil {
 			return nil, fmt.Errorf("zoom emulator: %w", err)
 		}
@@ -119,11 +120,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			"emulator_url", cfg.ZoomOAuthURL)
 	}
 
-	keyring, err := a.keyring()
+	keyring, err := secrets.ParseKeyring(cfg.EncryptionKeys)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ZOOMCONNECT_ENCRYPTION_KEYS: %w", err)
 	}
-	verifier, err := a.verifier(ctx)
+	verifier, err := auth.NewVerifier(ctx, auth.VerifierConfig{HS256Secret: cfg.AuthHS256Secret, JWKSURL: cfg.AuthJWKSURL, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -150,46 +151,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	return a, nil
-}
-
-func (a *App) keyring() (*secrets.Keyring, error) {
-	if a.cfg.EncryptionKeys != "" {
-		kr, err := secrets.ParseKeyring(a.cfg.EncryptionKeys)
-		if err != nil {
-			return nil, fmt.Errorf("ZOOMCONNECT_ENCRYPTION_KEYS: %w", err)
-		}
-		return kr, nil
-	}
-	kr, created, err := secrets.LoadOrCreateDevKeyring(a.cfg.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("dev encryption keys: %w", err)
-	}
-	a.warnGenerated("ZOOMCONNECT_ENCRYPTION_KEYS", "token encryption keys", created)
-	return kr, nil
-}
-
-func (a *App) verifier(ctx context.Context) (*auth.Verifier, error) {
-	secret := a.cfg.AuthHS256Secret
-	if secret == nil && a.cfg.AuthJWKSURL == "" {
-		s, created, err := secrets.LoadOrCreateDevSecret(a.cfg.DataDir, DevHS256SecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("dev caller-token secret: %w", err)
-		}
-		a.warnGenerated("ZOOMCONNECT_AUTH_HS256_SECRET", "caller-token secret", created)
-		secret = s
-	}
-	return auth.NewVerifier(ctx, auth.VerifierConfig{HS256Secret: secret, JWKSURL: a.cfg.AuthJWKSURL, Logger: a.log})
-}
-
-// warnGenerated says where a generated secret lives; outside dev mode it says
-// so loudly, since replicas must share it.
-func (a *App) warnGenerated(variable, what string, created bool) {
-	attrs := []any{"variable", variable, "data_dir", a.cfg.DataDir, "newly_generated", created}
-	if a.devMode {
-		a.log.Info("using "+what+" kept in the data dir (dev mode)", attrs...)
-		return
-	}
-	a.log.Warn(what+" not configured: using ones generated in the data dir; set "+variable+" in production, identical on every replica", attrs...)
 }
 
 // openStore opens the configured backend behind the in-process cache that
