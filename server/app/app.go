@@ -27,6 +27,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
 	"github.com/zoomconnect/zoomconnect/server/store/cachestore"
 	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/web"
 	"github.com/zoomconnect/zoomconnect/server/webhook"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
@@ -140,11 +141,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		HTTPClient:  &http.Client{Timeout: cfg.ZoomRequestTimeout},
 	})
 	a.effects = outbox.New(a.store, log)
+	// A dead grant is the connection's business: tokens reports it there.
+	creds := tokens.New(tokens.Config{Store: a.store, Keyring: keyring, Zoom: zoomClient, Logger: log,
+		GrantDead: func(ctx context.Context, r tokens.Ref, seen []byte, cause error) error {
+			return a.conns.GrantDead(ctx, r, seen, cause)
+		}})
 	a.conns = connection.New(connection.Config{
-		Store: a.store, Effects: a.effects, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
+		Store: a.store, Effects: a.effects, Tokens: creds, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
 		InstallLinkTTL: cfg.InstallLinkTTL, StateTTL: cfg.OAuthStateTTL, Logger: log,
 	})
-	meetings := meeting.New(meeting.Config{Store: a.store, Effects: a.effects, Connections: a.conns, Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
+	meetings := meeting.New(meeting.Config{Store: a.store, Effects: a.effects, Connections: a.conns, Tokens: creds,
+		Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
 
 	a.buildGRPC(verifier, a.conns, meetings)
 	if err := a.buildHTTP(ctx, a.conns); err != nil {

@@ -210,7 +210,7 @@ func (s *Service) matchMember(ctx context.Context, orgID, userID string, dequeue
 // lookUp asks Zoom for the user with email in the org's Zoom account.
 func (s *Service) lookUp(ctx context.Context, orgID, accountID, email string) (*store.ZoomMatch, error) {
 	var u *zoom.User
-	err := s.withToken(ctx, ConnRef{OrgID: orgID}, func(token string) error {
+	err := s.cfg.Tokens.Call(ctx, ConnRef{OrgID: orgID}, func(token string) error {
 		var err error
 		u, err = s.cfg.Zoom.GetUser(ctx, token, email)
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
 
@@ -58,8 +59,10 @@ func newMatchingFixture(t *testing.T) *matchingFixture {
 		t.Fatal(err)
 	}
 	f.store = s
-	f.svc = New(Config{Store: s, Keyring: kr, Zoom: zoom.New(zoom.Config{APIURL: api.URL + "/v2"}), Logger: slog.New(slog.DiscardHandler)})
-	sealed, err := f.svc.sealTokens(&zoom.Tokens{AccessToken: "at", RefreshToken: "rt", Expiry: time.Now().Add(time.Hour)}, orgTokenAAD("org"))
+	zc := zoom.New(zoom.Config{APIURL: api.URL + "/v2"})
+	creds := tokens.New(tokens.Config{Store: s, Keyring: kr, Zoom: zc})
+	f.svc = New(Config{Store: s, Tokens: creds, Keyring: kr, Zoom: zc, Logger: slog.New(slog.DiscardHandler)})
+	sealed, err := creds.Seal(ConnRef{OrgID: "org"}, &zoom.Tokens{AccessToken: "at", RefreshToken: "rt", Expiry: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

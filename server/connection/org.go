@@ -12,7 +12,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
 
-// OrgView is an organization connection as callers see it: no tokens, and
+// OrgView is an organization connection as callers see it: no pair, and
 // PENDING while a live install link exists over the stored state.
 type OrgView struct {
 	OrgID               string
@@ -157,18 +157,18 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 		return nil, errs.FailedPrecondition(ReasonInstallLinkReplaced,
 			"This install link was replaced by a newer one or the connection was completed or cancelled meanwhile. Nothing changed.")
 	}
-	tokens, me, err := s.exchange(ctx, zoom.OrgApp, code, verifier)
+	pair, me, err := s.exchange(ctx, zoom.OrgApp, code, verifier)
 	if err != nil {
 		return nil, err
 	}
 	if !me.IsAccountAdmin() {
-		s.revokeQuietly(ctx, zoom.OrgApp, tokens)
+		s.cfg.Tokens.Revoke(ctx, zoom.OrgApp, pair)
 		return nil, errs.PermissionDenied(ReasonZoomUserNotAdmin,
 			"The Zoom user %s is not an Owner or Admin of Zoom account %s (role: %s), so the organization was not connected. "+
 				"The install link must be opened by a Zoom admin of the account: send it to your Zoom admin.",
 			me.Email, me.AccountID, roleLabel(me))
 	}
-	sealed, err := s.sealTokens(tokens, orgTokenAAD(st.OrgID))
+	sealed, err := s.cfg.Tokens.Seal(ConnRef{OrgID: st.OrgID}, pair)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 		}
 		if cur != nil && cur.State == store.StateActive && cur.ZoomAccountID == me.AccountID && cur.InstallerZoomUserID == me.ID {
 			// The same admin approved twice at once: Zoom keeps only the
-			// newest grant, so keep these tokens.
+			// newest grant, so keep these pair.
 			cur.SealedTokens, cur.UpdatedAt = sealed, now
 			tx.SetOrgConnection(cur)
 			return nil
@@ -211,12 +211,12 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 	})
 	if err != nil {
 		if e := errs.As(err); e != nil && e.Reason == ReasonInstallLinkReplaced {
-			s.revokeQuietly(ctx, zoom.OrgApp, tokens)
+			s.cfg.Tokens.Revoke(ctx, zoom.OrgApp, pair)
 		}
 		return nil, err
 	}
 	if replaced != nil {
-		s.revokeSealedQuietly(ctx, zoom.OrgApp, replaced, orgTokenAAD(st.OrgID))
+		s.cfg.Tokens.RevokeSealed(ctx, ConnRef{OrgID: st.OrgID}, replaced)
 	}
 	s.log.InfoContext(ctx, "organization connected to Zoom", "org_id", st.OrgID, "zoom_account_id", me.AccountID, "installer_zoom_user_id", me.ID)
 	s.nudge(st.OrgID, "")
@@ -240,7 +240,7 @@ func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgVi
 		return OrgView{}, err
 	}
 	if rec != nil && rec.SealedTokens != nil {
-		s.revokeSealedQuietly(ctx, zoom.OrgApp, rec.SealedTokens, orgTokenAAD(orgID))
+		s.cfg.Tokens.RevokeSealed(ctx, ConnRef{OrgID: orgID}, rec.SealedTokens)
 	}
 	affected := s.affectedBy(ctx, orgID, rec)
 	now := s.cfg.Now()

@@ -27,12 +27,12 @@ func (s *Service) StartPersonal(ctx context.Context, orgID, userID string) (stri
 // completePersonal stores the member's personal connection (any Zoom role
 // may connect), replacing and revoking an earlier one.
 func (s *Service) completePersonal(ctx context.Context, st *store.OAuthState, code, verifier string) (*Completion, error) {
-	tokens, me, err := s.exchange(ctx, zoom.UserApp, code, verifier)
+	pair, me, err := s.exchange(ctx, zoom.UserApp, code, verifier)
 	if err != nil {
 		return nil, err
 	}
-	aad := personalTokenAAD(st.OrgID, st.UserID)
-	sealed, err := s.sealTokens(tokens, aad)
+	ref := ConnRef{OrgID: st.OrgID, UserID: st.UserID}
+	sealed, err := s.cfg.Tokens.Seal(ref, pair)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s *Service) completePersonal(ctx context.Context, st *store.OAuthState, co
 		return nil, err
 	}
 	if replaced != nil {
-		s.revokeSealedQuietly(ctx, zoom.UserApp, replaced, aad)
+		s.cfg.Tokens.RevokeSealed(ctx, ref, replaced)
 	}
 	s.log.InfoContext(ctx, "personal Zoom account connected", "org_id", st.OrgID, "user_id", st.UserID, "zoom_user_id", me.ID)
 	return &Completion{OrgID: st.OrgID, UserID: st.UserID, ZoomAccountID: me.AccountID, ZoomEmail: me.Email}, nil
@@ -77,9 +77,9 @@ func (s *Service) DisconnectPersonal(ctx context.Context, orgID, userID, actor s
 	if err != nil {
 		return nil, err
 	}
-	aad := personalTokenAAD(orgID, userID)
+	ref := ConnRef{OrgID: orgID, UserID: userID}
 	if p := snap.Users[0].Personal; p != nil && p.SealedTokens != nil {
-		s.revokeSealedQuietly(ctx, zoom.UserApp, p.SealedTokens, aad)
+		s.cfg.Tokens.RevokeSealed(ctx, ref, p.SealedTokens)
 	}
 	now := s.cfg.Now()
 	err = s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {

@@ -6,17 +6,15 @@
 package connection
 
 import (
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/outbox"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
-	"golang.org/x/sync/singleflight"
 )
 
 // Reasons this package reports (google.rpc.ErrorInfo.reason).
@@ -29,16 +27,16 @@ const (
 	ReasonZoomAccessDenied       = "ZOOM_ACCESS_DENIED"
 	ReasonZoomUserNotAdmin       = "ZOOM_USER_NOT_ADMIN"
 	ReasonZoomCodeExchangeFailed = "ZOOM_CODE_EXCHANGE_FAILED"
-	ReasonZoomUnavailable        = "ZOOM_UNAVAILABLE"
+	ReasonZoomUnavailable        = tokens.ReasonZoomUnavailable
 	ReasonZoomAppNotConfigured   = "ZOOM_APP_NOT_CONFIGURED"
-	ReasonOrgNotConnected        = "ORG_NOT_CONNECTED"
-	ReasonOrgNeedsReconnect      = "ORG_NEEDS_RECONNECT"
+	ReasonOrgNotConnected        = tokens.ReasonOrgNotConnected
+	ReasonOrgNeedsReconnect      = tokens.ReasonOrgNeedsReconnect
 	ReasonDetachNotAllowed       = "DETACH_NOT_ALLOWED"
 	ReasonTooManyUsers           = "TOO_MANY_USERS"
 	ReasonInvalidPageToken       = "INVALID_PAGE_TOKEN"
 	ReasonInvalidUpdateMask      = "INVALID_UPDATE_MASK"
-	ReasonNoZoomConnection       = "NO_ZOOM_CONNECTION"
-	ReasonPersonalNeedsReconnect = "PERSONAL_NEEDS_RECONNECT"
+	ReasonNoZoomConnection       = tokens.ReasonNoZoomConnection
+	ReasonPersonalNeedsReconnect = tokens.ReasonPersonalNeedsReconnect
 	ReasonUserNotInZoomAccount   = "USER_NOT_IN_ZOOM_ACCOUNT"
 )
 
@@ -54,14 +52,14 @@ type Config struct {
 	// Effects commits the changes that have effects (index entries,
 	// events) and relays them; New makes one over Store if nil.
 	Effects *outbox.Relay
+	// Tokens holds the connections' Zoom credentials (package tokens).
+	Tokens  Credentials
 	Keyring *secrets.Keyring
 	Zoom    *zoom.Client
 	// PublicURL is the service's external base URL (no trailing slash).
 	PublicURL      string
 	InstallLinkTTL time.Duration
 	StateTTL       time.Duration
-	// RevokeTimeout bounds a best-effort token revocation at Zoom.
-	RevokeTimeout time.Duration
 	// MatchTTL is how long a member's Zoom identity match is trusted before
 	// it is refreshed in the background.
 	MatchTTL time.Duration
@@ -73,9 +71,6 @@ type Config struct {
 type Service struct {
 	cfg Config
 	log *slog.Logger
-	// refreshes makes one token refresh per connection at a time in this
-	// process: Zoom's refresh tokens are single use.
-	refreshes singleflight.Group
 	// nudges asks RunMatcher to look members up now (see matching.go).
 	nudges chan matchRef
 }
@@ -84,9 +79,6 @@ type Service struct {
 func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.RevokeTimeout <= 0 {
-		cfg.RevokeTimeout = 5 * time.Second
 	}
 	if cfg.MatchTTL <= 0 {
 		cfg.MatchTTL = 24 * time.Hour
@@ -99,19 +91,4 @@ func New(cfg Config) *Service {
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	return &Service{cfg: cfg, log: cfg.Logger, nudges: make(chan matchRef, 256)}
-}
-
-// zoomFailure turns a Zoom error into what the person is told; the cause is
-// kept for the log.
-func zoomFailure(err error, reason, message string) error {
-	var oe *zoom.OAuthError
-	var ae *zoom.APIError
-	if errors.As(err, &oe) || errors.As(err, &ae) {
-		return errs.FailedPrecondition(reason, "%s", message).Wrap(err)
-	}
-	if errs.IsContextError(err) {
-		return err
-	}
-	return (&errs.Error{Kind: errs.KindUnavailable, Reason: ReasonZoomUnavailable,
-		Message: "Zoom could not be reached. Try again in a moment."}).Wrap(err)
 }

@@ -241,7 +241,7 @@ func (s *Service) checkInstaller(ctx context.Context, orgID, zoomUserID string, 
 		return s.breakOrg(ctx, orgID, isInstaller, store.StateNeedsReconnect, store.ReasonInstallerRemoved)
 	}
 	var u *zoom.User
-	err := s.withToken(ctx, ConnRef{OrgID: orgID}, func(token string) error {
+	err := s.cfg.Tokens.Call(ctx, ConnRef{OrgID: orgID}, func(token string) error {
 		var err error
 		u, err = s.cfg.Zoom.GetUser(ctx, token, zoomUserID)
 		return err

@@ -21,6 +21,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/outbox"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 	"golang.org/x/time/rate"
 )
@@ -47,6 +48,7 @@ type Config struct {
 	// connection.MeetingIndexes); New makes one over Store if nil.
 	Effects     *outbox.Relay
 	Connections Connections
+	Tokens      Tokens
 	Zoom        *zoom.Client
 	// ReservationTTL is how long a caller may take to create a meeting
 	// before another caller may take over (and first search Zoom for it).
@@ -58,13 +60,17 @@ type Config struct {
 }
 
 // Connections is what meetings need of the Zoom connections: which
-// connection serves a host, the org's meeting settings, and a usable
-// access token of a connection (refreshed when failed is the token Zoom
-// just refused). *connection.Service is one.
+// connection serves a host, and the org's meeting settings.
+// *connection.Service is one.
 type Connections interface {
 	EffectiveAccounts(ctx context.Context, orgID string, userIDs []string) ([]connection.Resolution, error)
 	Settings(ctx context.Context, orgID string) (store.OrgSettings, error)
-	AccessToken(ctx context.Context, r connection.ConnRef, failed string) (string, error)
+}
+
+// Tokens hands out a usable access token of a connection, refreshed when
+// failed is the token Zoom just refused. *tokens.Service is one.
+type Tokens interface {
+	AccessToken(ctx context.Context, r tokens.Ref, failed string) (string, error)
 }
 
 // Service implements the meeting RPCs.

@@ -16,12 +16,13 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/meeting"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
 
 // fakeConnections serves every host through the org connection, or
-// refuses with why; its access token is "stale" until a refresh is asked
-// for it.
+// refuses with why; as the meetings' Tokens, its access token is "stale"
+// until a refresh is asked for it.
 type fakeConnections struct {
 	why string // "" serves the host
 
@@ -42,7 +43,7 @@ func (f *fakeConnections) Settings(context.Context, string) (store.OrgSettings, 
 	return store.OrgSettings{}, nil
 }
 
-func (f *fakeConnections) AccessToken(_ context.Context, _ connection.ConnRef, failed string) (string, error) {
+func (f *fakeConnections) AccessToken(_ context.Context, _ tokens.Ref, failed string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if failed == "stale" {
@@ -75,13 +76,13 @@ func zoomAPI(t *testing.T) *zoom.Client {
 	return zoom.New(zoom.Config{APIURL: srv.URL + "/v2"})
 }
 
-func newService(t *testing.T, conns meeting.Connections) (*meeting.Service, store.Store) {
+func newService(t *testing.T, conns *fakeConnections) (*meeting.Service, store.Store) {
 	s, err := boltstore.Open(filepath.Join(t.TempDir(), "zc.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return meeting.New(meeting.Config{Store: s, Connections: conns, Zoom: zoomAPI(t)}), s
+	return meeting.New(meeting.Config{Store: s, Connections: conns, Tokens: conns, Zoom: zoomAPI(t)}), s
 }
 
 var details = meeting.Details{UserID: "mia", Topic: "Intro", StartTime: time.Now().Add(48 * time.Hour), Duration: 30 * time.Minute}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 	"golang.org/x/time/rate"
 )
@@ -40,7 +41,7 @@ func (l *accountLimiter) wait(ctx context.Context, account string) error {
 // and network failures while the caller's deadline allows (only when
 // retryable: creating a meeting is not).
 func (s *Service) call(ctx context.Context, ref connection.ConnRef, account string, retryable bool, fn func(token string) error) error {
-	token, err := s.cfg.Connections.AccessToken(ctx, ref, "")
+	token, err := s.cfg.Tokens.AccessToken(ctx, ref, "")
 	if err != nil {
 		return err
 	}
@@ -54,9 +55,9 @@ func (s *Service) call(ctx context.Context, ref connection.ConnRef, account stri
 		switch {
 		case err == nil:
 			return nil
-		case errors.As(err, &ae) && ae.HTTPStatus == http.StatusUnauthorized && ae.Code == zoom.CodeInvalidAccessToken && !refreshed:
+		case tokens.InvalidToken(err) && !refreshed:
 			refreshed = true
-			if token, err = s.cfg.Connections.AccessToken(ctx, ref, token); err != nil {
+			if token, err = s.cfg.Tokens.AccessToken(ctx, ref, token); err != nil {
 				return err
 			}
 			continue
