@@ -32,6 +32,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/webhook"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
+	"github.com/zoomconnect/zoomconnect/server/zoomevents"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -61,6 +62,7 @@ type App struct {
 	// cache is the store's in-process cache (store is it, as a store.Store).
 	cache   *cachestore.Store
 	conns   *connection.Service
+	events  *zoomevents.Service
 	effects *outbox.Relay
 	// wrapStore, if set, wraps the store backend (WithStoreWrapper).
 	wrapStore func(store.Store) store.Store
@@ -152,6 +154,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	})
 	meetings := meeting.New(meeting.Config{Store: a.store, Effects: a.effects, Connections: a.conns, Tokens: creds,
 		Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
+	a.events = zoomevents.New(zoomevents.Config{Store: a.store, Connections: a.conns, Tokens: creds, Zoom: zoomClient, Logger: log})
 
 	a.buildGRPC(verifier, a.conns, meetings)
 	if err := a.buildHTTP(ctx, a.conns); err != nil {
@@ -233,7 +236,7 @@ func (a *App) buildHTTP(ctx context.Context, conns *connection.Service) error {
 	mux.Handle("/v1/", gw)
 	a.webhookQueued = make(chan struct{}, 1)
 	mux.Handle(webhook.Path, &webhook.Handler{
-		Secrets: webhookSecrets(a.cfg.ZoomWebhookSecret), Handles: connection.HandlesZoomEvent, Store: a.store, Now: time.Now, Logger: a.log,
+		Secrets: webhookSecrets(a.cfg.ZoomWebhookSecret), Handles: zoomevents.Handles, Store: a.store, Now: time.Now, Logger: a.log,
 		Queued: func() {
 			select {
 			case a.webhookQueued <- struct{}{}:
@@ -312,11 +315,11 @@ func (a *App) Run(ctx context.Context) error {
 	background.Go(func() error { a.watchStoreHealth(bgCtx); return nil })
 	if a.cfg.WebhookWorker {
 		background.Go(func() error {
-			a.conns.RunWebhookWorker(bgCtx, "worker-"+secrets.NewToken()[:12], a.webhookQueued, 0)
+			a.events.RunWorker(bgCtx, "worker-"+secrets.NewToken()[:12], a.webhookQueued, 0)
 			return nil
 		})
 	}
-	background.Go(func() error { a.conns.RunMonitor(bgCtx, a.cfg.MonitorInterval); return nil })
+	background.Go(func() error { a.events.RunMonitor(bgCtx, a.cfg.MonitorInterval); return nil })
 	background.Go(func() error { a.conns.RunMatcher(bgCtx); return nil })
 	background.Go(func() error { return a.effects.Run(bgCtx) })
 	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "public_url", a.PublicURL, "dev_mode", a.devMode)

@@ -20,11 +20,7 @@ func TestDeauthorizationSeesPendingEffects(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	svc := New(Config{
-		Store:  s,
-		Zoom:   zoom.New(zoom.Config{APIURL: "http://127.0.0.1:1", OrgApp: zoom.Credentials{ClientID: "org-app", ClientSecret: "secret"}}),
-		Logger: slog.New(slog.DiscardHandler),
-	})
+	svc := New(Config{Store: s, Logger: slog.New(slog.DiscardHandler)})
 	const org, account = "org-pending", "acct-pending"
 	err = s.Update(t.Context(), org, func(tx store.OrgTx) error {
 		tx.SetOrgConnection(&store.OrgConnection{OrgID: org, State: store.StateActive, ZoomAccountID: account,
@@ -39,10 +35,8 @@ func TestDeauthorizationSeesPendingEffects(t *testing.T) {
 		t.Fatalf("account index = %q, %v; want the entry still pending", orgs, err)
 	}
 
-	body := `{"event":"app_deauthorized","payload":{"client_id":"org-app","account_id":"` + account +
-		`","user_id":"zu-1","user_data_retention":"true"}}`
-	if err := svc.ProcessWebhook(t.Context(), []byte(body)); err != nil {
-		t.Fatalf("ProcessWebhook: %v", err)
+	if err := svc.Deauthorize(t.Context(), zoom.OrgApp, account, "zu-1"); err != nil {
+		t.Fatalf("Deauthorize: %v", err)
 	}
 	c, err := store.GetOrgConnection(t.Context(), s, org)
 	if err != nil {

@@ -2,7 +2,10 @@
 // organization connection (install link, OAuth callback, disconnect),
 // personal connections, members and their Zoom identities, the precedence
 // resolver, settings and the activity log. Handlers authorize callers;
-// this package decides.
+// this package decides. Beside it: the Zoom credentials are package
+// tokens', Zoom's events and the monitor package zoomevents' (which call
+// the changes here), and a change's effects are committed with it and
+// relayed by package outbox.
 package connection
 
 import (

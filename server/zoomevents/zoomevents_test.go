@@ -1,4 +1,4 @@
-package connection
+package zoomevents
 
 import (
 	"os"
@@ -21,7 +21,7 @@ func TestHandledZoomEventsAreDocumented(t *testing.T) {
 		documented = append(documented, string(m[1]))
 	}
 	var handled []string
-	for name := range zoomEventHandlers {
+	for name := range handlers {
 		handled = append(handled, name)
 	}
 	slices.Sort(documented)
@@ -29,7 +29,7 @@ func TestHandledZoomEventsAreDocumented(t *testing.T) {
 	if !slices.Equal(documented, handled) {
 		t.Fatalf("README documents %q, the service handles %q", documented, handled)
 	}
-	if HandlesZoomEvent("recording.completed") || HandlesZoomEvent("endpoint.url_validation") {
+	if Handles("recording.completed") || Handles("endpoint.url_validation") {
 		t.Fatal("an event the service does not act on would be queued")
 	}
 }
