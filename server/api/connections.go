@@ -65,7 +65,7 @@ func (s *ConnectionServer) DisconnectOrgConnection(ctx context.Context, req *zcv
 
 // StartPersonalConnection returns where the member connects their own Zoom.
 func (s *ConnectionServer) StartPersonalConnection(ctx context.Context, req *zcv1.StartPersonalConnectionRequest) (*zcv1.StartPersonalConnectionResponse, error) {
-	if _, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelf); err != nil {
+	if _, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelf, true); err != nil {
 		return nil, err
 	}
 	url, expires, err := s.Connections.StartPersonal(ctx, req.GetOrgId(), req.GetUserId())
@@ -77,7 +77,7 @@ func (s *ConnectionServer) StartPersonalConnection(ctx context.Context, req *zcv
 
 // DisconnectPersonalConnection removes the member's own Zoom connection.
 func (s *ConnectionServer) DisconnectPersonalConnection(ctx context.Context, req *zcv1.DisconnectPersonalConnectionRequest) (*zcv1.DisconnectPersonalConnectionResponse, error) {
-	p, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelf)
+	p, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelf, true)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (s *ConnectionServer) DisconnectPersonalConnection(ctx context.Context, req
 
 // GetUserZoomSetup returns the member's setup page.
 func (s *ConnectionServer) GetUserZoomSetup(ctx context.Context, req *zcv1.GetUserZoomSetupRequest) (*zcv1.GetUserZoomSetupResponse, error) {
-	if _, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelfOrOrgAdmin); err != nil {
+	if _, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelfOrOrgAdmin, false); err != nil {
 		return nil, err
 	}
 	setup, err := s.Connections.UserSetup(ctx, req.GetOrgId(), req.GetUserId())
@@ -102,7 +102,7 @@ func (s *ConnectionServer) GetUserZoomSetup(ctx context.Context, req *zcv1.GetUs
 
 // DetachFromOrgConnection detaches the member from the org connection.
 func (s *ConnectionServer) DetachFromOrgConnection(ctx context.Context, req *zcv1.DetachFromOrgConnectionRequest) (*zcv1.DetachFromOrgConnectionResponse, error) {
-	if _, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelf); err != nil {
+	if _, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelf, true); err != nil {
 		return nil, err
 	}
 	setup, err := s.Connections.Detach(ctx, req.GetOrgId(), req.GetUserId())
@@ -114,7 +114,7 @@ func (s *ConnectionServer) DetachFromOrgConnection(ctx context.Context, req *zcv
 
 // ReattachToOrgConnection reattaches the member to the org connection.
 func (s *ConnectionServer) ReattachToOrgConnection(ctx context.Context, req *zcv1.ReattachToOrgConnectionRequest) (*zcv1.ReattachToOrgConnectionResponse, error) {
-	if _, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelf); err != nil {
+	if _, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelf, true); err != nil {
 		return nil, err
 	}
 	setup, err := s.Connections.Reattach(ctx, req.GetOrgId(), req.GetUserId())
@@ -126,7 +126,7 @@ func (s *ConnectionServer) ReattachToOrgConnection(ctx context.Context, req *zcv
 
 // GetEffectiveZoomAccount answers which Zoom account serves a member.
 func (s *ConnectionServer) GetEffectiveZoomAccount(ctx context.Context, req *zcv1.GetEffectiveZoomAccountRequest) (*zcv1.GetEffectiveZoomAccountResponse, error) {
-	if _, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelfOrInternal); err != nil {
+	if _, err := s.person(ctx, req.GetOrgId(), req.GetUserId(), (*auth.Principal).RequireSelfOrInternal, false); err != nil {
 		return nil, err
 	}
 	res, err := s.Connections.EffectiveAccounts(ctx, req.GetOrgId(), []string{req.GetUserId()})
@@ -308,9 +308,10 @@ func callerFor(ctx context.Context, orgID string, require func(*auth.Principal, 
 
 func internalOnly(p *auth.Principal, _ string) error { return p.RequireInternal() }
 
-// person validates a user-scoped request, authorizes it, and registers a
-// person calling about themself as a member of their org.
-func (s *ConnectionServer) person(ctx context.Context, orgID, userID string, require func(*auth.Principal, string, string) error) (*auth.Principal, error) {
+// person validates a user-scoped request and authorizes it; a request that
+// changes something (writes) also registers a person calling about
+// themself as a member of their org. Reads never write.
+func (s *ConnectionServer) person(ctx context.Context, orgID, userID string, require func(*auth.Principal, string, string) error, writes bool) (*auth.Principal, error) {
 	if err := CheckID("org_id", orgID); err != nil {
 		return nil, err
 	}
@@ -321,7 +322,7 @@ func (s *ConnectionServer) person(ctx context.Context, orgID, userID string, req
 	if err := require(p, orgID, userID); err != nil {
 		return nil, err
 	}
-	if !p.Internal && p.Subject == userID {
+	if writes && !p.Internal && p.Subject == userID {
 		if err := s.Connections.RegisterCaller(ctx, orgID, connection.Member{UserID: p.Subject, Email: p.Email, Name: p.Name}); err != nil {
 			return nil, err
 		}

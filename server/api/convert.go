@@ -61,6 +61,7 @@ var rosterStatusProto = map[connection.RosterStatus]zcv1.ConnectedUserStatus{
 	connection.StatusNotConnected:     zcv1.ConnectedUserStatus_CONNECTED_USER_STATUS_NOT_CONNECTED,
 	connection.StatusNeedsReconnect:   zcv1.ConnectedUserStatus_CONNECTED_USER_STATUS_NEEDS_RECONNECT,
 	connection.StatusNotInZoomAccount: zcv1.ConnectedUserStatus_CONNECTED_USER_STATUS_NOT_IN_ZOOM_ACCOUNT,
+	connection.StatusMatching:         zcv1.ConnectedUserStatus_CONNECTED_USER_STATUS_MATCHING,
 }
 
 var activityKindProto = map[string]zcv1.ActivityKind{

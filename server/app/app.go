@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -24,16 +23,20 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/console"
 	"github.com/zoomconnect/zoomconnect/server/gateway"
 	"github.com/zoomconnect/zoomconnect/server/meeting"
+	"github.com/zoomconnect/zoomconnect/server/outbox"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
 	"github.com/zoomconnect/zoomconnect/server/store/cachestore"
 	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
 	"github.com/zoomconnect/zoomconnect/server/telemetry"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/web"
 	"github.com/zoomconnect/zoomconnect/server/webhook"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
+	"github.com/zoomconnect/zoomconnect/server/zoomevents"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -64,10 +67,13 @@ type App struct {
 	http      *http.Server
 	health    *health.Server
 	gatewayCC *grpc.ClientConn
-	// stopBackground ends work that lives as long as the app (the cache's
-	// change subscription).
-	stopBackground context.CancelFunc
-	conns          *connection.Service
+	// cache is the store's in-process cache (store is it, as a store.Store).
+	cache   *cachestore.Store
+	conns   *connection.Service
+	events  *zoomevents.Service
+	effects *outbox.Relay
+	// wrapStore, if set, wraps the store backend (WithStoreWrapper).
+	wrapStore func(store.Store) store.Store
 	// storeUp is the store's health as the health watch last saw it.
 	storeUp atomic.Bool
 	// webhookQueued wakes this process's webhook worker.
@@ -76,6 +82,9 @@ type App struct {
 	Emulator *zoomemu.Emulator
 	// PublicURL is the effective external base URL.
 	PublicURL string
+	// devMode: no Zoom app was configured (settle pointed the service at
+	// the built-in emulator).
+	devMode bool
 
 	// The admin listener (nil when off), the tracing the service is
 	// instrumented with, and draining, which fails the admin /readyz once
@@ -86,6 +95,12 @@ type App struct {
 	draining atomic.Bool
 }
 
+// WithStoreWrapper puts wrap around the store backend, under the cache, for
+// example to inject store failures in tests of crash safety.
+func WithStoreWrapper(wrap func(store.Store) store.Store) Option {
+	return func(a *App) { a.wrapStore = wrap }
+}
+
 // New builds the service from cfg and binds its listeners, so that a start
 // failure (a taken port, an unreachable store, a bad key) surfaces before
 // anything serves.
@@ -93,16 +108,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	// built, not a: every failure returns a nil *App, and what was
-	// acquired until then must still be released.
-	built := &App{cfg: cfg, log: log}
-	a = built
+	a = &App{cfg: cfg, log: log}
 	for _, o := range opts {
 		o(a)
 	}
+	partial := a // every failure returns a nil *App: release what was built
 	defer func() {
 		if err != nil {
-			built.closeAll()
+			partial.closeAll()
 		}
 	}()
 	if a.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -116,34 +129,55 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return nil, fmt.Errorf("ZOOMCONNECT_ADMIN_ADDR: %w", err)
 		}
 	}
-	a.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	if a.PublicURL == "" {
-		// A wildcard listen address (0.0.0.0, [::]) is no address a
-		// browser or Zoom's redirect can use; loopback is, on this machine.
-		a.PublicURL = "http://" + dialTarget(a.httpLn.Addr())
-	}
-
-	keyring, err := a.keyring()
-	if err != nil {
+	a.devMode = cfg.DevMode()
+	var emuCfg *zoomemu.Config
+	if cfg, emuCfg, err = settle(cfg, a.httpLn.Addr(), log); err != nil {
 		return nil, err
 	}
-	verifier, err := a.verifier(ctx)
+	a.cfg, a.PublicURL = cfg, cfg.PublicURL
+	if emuCfg != nil {
+		if a.Emulator, err = zoomemu.New(*emuCfg); err != nil {
+			return nil, fmt.Errorf("zoom emulator: %w", err)
+		}
+		log.Warn("DEV MODE: no Zoom app configured (ZOOM_ORG_CLIENT_ID/ZOOM_USER_CLIENT_ID), so the built-in Zoom emulator serves as Zoom; nothing talks to the real Zoom",
+			"emulator_url", cfg.ZoomOAuthURL)
+	}
+
+	keyring, err := secrets.ParseKeyring(cfg.EncryptionKeys)
+	if err != nil {
+		return nil, fmt.Errorf("ZOOMCONNECT_ENCRYPTION_KEYS: %w", err)
+	}
+	verifier, err := auth.NewVerifier(ctx, auth.VerifierConfig{
+		HS256Secret: cfg.AuthHS256Secret, JWKSURL: cfg.AuthJWKSURL, Logger: log,
+		Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, MaxUserTokenLifetime: cfg.AuthMaxTokenLifetime,
+	})
 	if err != nil {
 		return nil, err
 	}
 	if a.store, err = a.openStore(ctx); err != nil {
 		return nil, err
 	}
-	zoomCfg, err := a.zoomConfig()
-	if err != nil {
-		return nil, err
-	}
-	zoomClient := zoom.New(zoomCfg)
+	zoomClient := zoom.New(zoom.Config{
+		OAuthURL:    cfg.ZoomOAuthURL,
+		APIURL:      cfg.ZoomAPIURL,
+		RedirectURL: a.PublicURL + connection.CallbackPath,
+		OrgApp:      zoom.Credentials(cfg.ZoomOrgApp),
+		UserApp:     zoom.Credentials(cfg.ZoomUserApp),
+		HTTPClient:  &http.Client{Timeout: cfg.ZoomRequestTimeout, Transport: a.zoomTransport(cfg.ZoomOAuthURL, cfg.ZoomAPIURL)},
+	})
+	a.effects = outbox.New(a.store, log)
+	// A dead grant is the connection's business: tokens reports it there.
+	creds := tokens.New(tokens.Config{Store: a.store, Keyring: keyring, Zoom: zoomClient, Logger: log,
+		GrantDead: func(ctx context.Context, r tokens.Ref, seen []byte, cause error) error {
+			return a.conns.GrantDead(ctx, r, seen, cause)
+		}})
 	a.conns = connection.New(connection.Config{
-		Store: a.store, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
+		Store: a.store, Effects: a.effects, Tokens: creds, Keyring: keyring, Zoom: zoomClient, PublicURL: a.PublicURL,
 		InstallLinkTTL: cfg.InstallLinkTTL, StateTTL: cfg.OAuthStateTTL, StreamHeartbeat: cfg.StreamHeartbeat, Logger: log,
 	})
-	meetings := meeting.New(meeting.Config{Store: a.store, Connections: a.conns, Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
+	meetings := meeting.New(meeting.Config{Store: a.store, Effects: a.effects, Connections: a.conns, Tokens: creds,
+		Zoom: zoomClient, ZoomRate: cfg.ZoomRate, Logger: log})
+	a.events = zoomevents.New(zoomevents.Config{Store: a.store, Connections: a.conns, Tokens: creds, Zoom: zoomClient, Logger: log})
 
 	a.buildGRPC(verifier, a.conns, meetings)
 	if err := a.buildHTTP(ctx, verifier, a.conns); err != nil {
@@ -153,66 +187,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	return a, nil
 }
 
-func (a *App) keyring() (*secrets.Keyring, error) {
-	if a.cfg.EncryptionKeys != "" {
-		kr, err := secrets.ParseKeyring(a.cfg.EncryptionKeys)
-		if err != nil {
-			return nil, fmt.Errorf("ZOOMCONNECT_ENCRYPTION_KEYS: %w", err)
-		}
-		return kr, nil
-	}
-	kr, created, err := secrets.LoadOrCreateDevKeyring(a.cfg.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("ZOOMCONNECT_DATA_DIR: dev encryption keys: %w", err)
-	}
-	a.warnGenerated("ZOOMCONNECT_ENCRYPTION_KEYS", "token encryption keys", created)
-	return kr, nil
-}
-
-func (a *App) verifier(ctx context.Context) (*auth.Verifier, error) {
-	secret := a.cfg.AuthHS256Secret
-	if secret == nil && a.cfg.AuthJWKSURL == "" {
-		s, created, err := secrets.LoadOrCreateDevSecret(a.cfg.DataDir, DevHS256SecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("ZOOMCONNECT_DATA_DIR: dev caller-token secret: %w", err)
-		}
-		a.warnGenerated("ZOOMCONNECT_AUTH_HS256_SECRET", "caller-token secret", created)
-		secret = s
-	}
-	issuer, audience := a.cfg.AuthClaims()
-	return auth.NewVerifier(ctx, auth.VerifierConfig{
-		HS256Secret: secret, JWKSURL: a.cfg.AuthJWKSURL, Logger: a.log,
-		Issuer: issuer, Audience: audience, MaxUserTokenLifetime: a.cfg.AuthMaxTokenLifetime,
-	})
-}
-
-// warnGenerated says where a generated secret lives; outside dev mode it says
-// so loudly, since replicas must share it.
-func (a *App) warnGenerated(variable, what string, created bool) {
-	attrs := []any{"variable", variable, "data_dir", a.cfg.DataDir, "newly_generated", created}
-	if a.cfg.DevMode() {
-		a.log.Info("using "+what+" kept in the data dir (dev mode)", attrs...)
-		return
-	}
-	a.log.Warn(what+" not configured: using ones generated in the data dir; set "+variable+" in production, identical on every replica", attrs...)
-}
-
 // openStore opens the configured backend behind the in-process cache that
-// keeps the resolver off the store; the cache follows changes made by every
-// replica through the backend's change notifications.
+// keeps the resolver off the store; from Run on, the cache follows changes
+// made by every replica through the backend's change notifications.
 func (a *App) openStore(ctx context.Context) (store.Store, error) {
 	backend, err := a.openBackend(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cached := cachestore.New(backend)
-	bg, stop := context.WithCancel(context.Background())
-	a.stopBackground = stop
-	if err := cached.Start(bg); err != nil {
-		_ = backend.Close()
-		return nil, fmt.Errorf("subscribing to store changes: %w", err)
+	if a.wrapStore != nil {
+		backend = a.wrapStore(backend)
 	}
-	return cached, nil
+	a.cache = cachestore.New(backend)
+	return a.cache, nil
 }
 
 func (a *App) openBackend(ctx context.Context) (store.Store, error) {
@@ -231,50 +218,6 @@ func (a *App) openBackend(ctx context.Context) (store.Store, error) {
 	}
 	a.log.Info("using the embedded store", "path", path)
 	return s, nil
-}
-
-// zoomConfig points the Zoom client at Zoom, or in dev mode at the built-in
-// emulator mounted on this service's own HTTP listener.
-func (a *App) zoomConfig() (zoom.Config, error) {
-	zc := zoom.Config{
-		OAuthURL:    a.cfg.ZoomOAuthURL,
-		APIURL:      a.cfg.ZoomAPIURL,
-		RedirectURL: a.PublicURL + connection.CallbackPath,
-		OrgApp:      zoom.Credentials(a.cfg.ZoomOrgApp),
-		UserApp:     zoom.Credentials(a.cfg.ZoomUserApp),
-	}
-	zc.HTTPClient = &http.Client{Timeout: a.cfg.ZoomRequestTimeout, Transport: a.zoomTransport(zc.OAuthURL, zc.APIURL)}
-	if !a.cfg.DevMode() {
-		return zc, nil
-	}
-	orgApp := zoomemu.Client{ID: "dev-org-app", Secret: secrets.NewToken(), AdminManaged: true, RedirectURIs: []string{zc.RedirectURL}}
-	userApp := zoomemu.Client{ID: "dev-user-app", Secret: secrets.NewToken(), RedirectURIs: []string{zc.RedirectURL}}
-	emuCfg := zoomemu.DevConfig(orgApp, userApp)
-	emuCfg.APIURL = a.PublicURL + EmulatorPrefix
-	if a.cfg.ZoomWebhookSecret == "" {
-		a.cfg.ZoomWebhookSecret = secrets.NewToken()
-	}
-	emuCfg.WebhookURL, emuCfg.WebhookSecret = a.PublicURL+webhook.Path, a.cfg.ZoomWebhookSecret
-	emuCfg.Logger = a.log
-	// The emulator's grants and meetings live in the data dir, so that the
-	// connections stored by this service still work after a restart.
-	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
-		return zc, fmt.Errorf("data dir: %w", err)
-	}
-	emuCfg.StateFile = filepath.Join(a.cfg.DataDir, DevEmulatorStateFile)
-	emu, err := zoomemu.New(emuCfg)
-	if err != nil {
-		return zc, fmt.Errorf("zoom emulator: %w", err)
-	}
-	a.Emulator = emu
-	zc.OAuthURL = a.PublicURL + EmulatorPrefix
-	zc.APIURL = a.PublicURL + EmulatorPrefix + "/v2"
-	zc.OrgApp = zoom.Credentials{ClientID: orgApp.ID, ClientSecret: orgApp.Secret}
-	zc.UserApp = zoom.Credentials{ClientID: userApp.ID, ClientSecret: userApp.Secret}
-	zc.HTTPClient.Transport = a.zoomTransport(zc.OAuthURL, zc.APIURL)
-	a.log.Warn("DEV MODE: no Zoom app configured (ZOOM_ORG_CLIENT_ID/ZOOM_USER_CLIENT_ID), so the built-in Zoom emulator serves as Zoom; nothing talks to the real Zoom",
-		"emulator_url", zc.OAuthURL)
-	return zc, nil
 }
 
 // publicMethods need no caller token: health checks and reflection.
@@ -342,7 +285,7 @@ func (a *App) buildHTTP(ctx context.Context, v *auth.Verifier, conns *connection
 	mux.Handle("GET "+watchEventsRoute, web.LongLived(guarded, lim.HTTPWriteTimeout))
 	a.webhookQueued = make(chan struct{}, 1)
 	mux.Handle(webhook.Path, &webhook.Handler{
-		Secrets: webhookSecrets(a.cfg.ZoomWebhookSecret), Store: a.store, Now: time.Now, Logger: a.log,
+		Secrets: webhookSecrets(a.cfg.ZoomWebhookSecret), Handles: zoomevents.Handles, Store: a.store, Now: time.Now, Logger: a.log,
 		Queued: func() {
 			select {
 			case a.webhookQueued <- struct{}{}:
@@ -422,7 +365,18 @@ func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
 // Run serves until ctx ends, then shuts down in order: health NOT_SERVING,
 // gRPC GracefulStop, HTTP Shutdown, store Close.
 func (a *App) Run(ctx context.Context) error {
-	serveErr := make(chan error, 3)
+	// The background work: every goroutine of the app below the servers
+	// runs in this group, which ends before the store is closed.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	background, bgCtx := errgroup.WithContext(bgCtx)
+	// The cache serves only while it follows the changes; its
+	// subscription ends with bgCtx.
+	if err := a.cache.Start(bgCtx); err != nil {
+		a.closeAll()
+		return fmt.Errorf("subscribing to store changes: %w", err)
+	}
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- a.grpc.Serve(a.grpcLn) }()
 	go func() {
 		if err := a.http.Serve(a.httpLn); !errors.Is(err, http.ErrServerClosed) {
@@ -436,15 +390,18 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	healthCtx, stopHealth := context.WithCancel(ctx)
-	defer stopHealth()
-	go a.watchStoreHealth(healthCtx)
+	background.Go(func() error { a.watchStoreHealth(bgCtx); return nil })
 	if a.cfg.WebhookWorker {
-		go a.conns.RunWebhookWorker(healthCtx, "worker-"+secrets.NewToken()[:12], a.webhookQueued, 0)
+		background.Go(func() error {
+			a.events.RunWorker(bgCtx, "worker-"+secrets.NewToken()[:12], a.webhookQueued, 0)
+			return nil
+		})
 	}
-	go a.conns.RunMonitor(healthCtx, a.cfg.MonitorInterval)
-	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "admin", a.AdminAddr(), "tracing", a.tracing.Enabled(), "public_url", a.PublicURL, "dev_mode", a.cfg.DevMode())
-	if a.cfg.DevMode() {
+	background.Go(func() error { a.events.RunMonitor(bgCtx, a.cfg.MonitorInterval); return nil })
+	background.Go(func() error { a.conns.RunMatcher(bgCtx); return nil })
+	background.Go(func() error { return a.effects.Run(bgCtx) })
+	a.log.Info("zoomconnect serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "admin", a.AdminAddr(), "tracing", a.tracing.Enabled(), "public_url", a.PublicURL, "dev_mode", a.devMode)
+	if a.devMode {
 		a.log.Info("DEV MODE: open the admin console and sign in as a demo person", "console_url", a.PublicURL+console.Path)
 	}
 
@@ -454,8 +411,7 @@ func (a *App) Run(ctx context.Context) error {
 	case runErr = <-serveErr:
 		a.log.Error("server stopped unexpectedly", "error", runErr)
 	}
-	stopHealth()
-	a.shutdown()
+	a.shutdown(func() error { stopBackground(); return background.Wait() })
 	return runErr
 }
 
@@ -495,7 +451,9 @@ func (a *App) storeReady(context.Context) error {
 	return nil
 }
 
-func (a *App) shutdown() {
+// shutdown stops serving, then the background work (stopBackground waits
+// for it), then closes the store.
+func (a *App) shutdown(stopBackground func() error) {
 	a.log.Info("shutting down")
 	a.draining.Store(true)
 	a.health.Shutdown()
@@ -512,6 +470,9 @@ func (a *App) shutdown() {
 	if err := a.http.Shutdown(ctx); err != nil {
 		a.log.Warn("HTTP shutdown", "error", err)
 	}
+	if err := stopBackground(); err != nil {
+		a.log.Warn("background work", "error", err)
+	}
 	if a.admin != nil {
 		// Last, so that probes and scrapes see the shutdown through.
 		if err := a.admin.Shutdown(ctx); err != nil {
@@ -526,9 +487,6 @@ func (a *App) shutdown() {
 func (a *App) closeAll() {
 	if a.Emulator != nil {
 		a.Emulator.Close()
-	}
-	if a.stopBackground != nil {
-		a.stopBackground()
 	}
 	if a.gatewayCC != nil {
 		_ = a.gatewayCC.Close()

@@ -49,6 +49,7 @@ func BenchmarkResolver(b *testing.B) {
 					&zcv1.UpsertOrgMemberRequest{OrgId: o.id, UserId: users[i], Member: &zcv1.OrgMember{Email: m.GetEmail(), Name: m.GetName()}},
 					&zcv1.UpsertOrgMemberResponse{}))
 			}
+			o.waitMatched(b) // the lookups run in the background: not while measuring
 			wantResolution(b, o.resolve(b, "user-000"), srcOrg, zcv1.ResolutionReason_RESOLUTION_REASON_ORG_CONNECTED, zoomemu.DevMemberID)
 			wantResolution(b, o.resolve(b, "user-002"), srcNone, zcv1.ResolutionReason_RESOLUTION_REASON_USER_NOT_IN_ZOOM_ACCOUNT, "")
 

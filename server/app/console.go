@@ -24,7 +24,7 @@ func (a *App) mountConsole(mux *http.ServeMux) error {
 		return fmt.Errorf("ZOOMCONNECT_CONSOLE_FRAME_ANCESTORS: %w", err)
 	}
 	cfg := console.Config{FrameAncestors: ancestors}
-	if a.cfg.DevMode() {
+	if a.devMode {
 		if cfg.DevSignIn, err = a.devSignIn(); err != nil {
 			return err
 		}

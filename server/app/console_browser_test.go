@@ -29,7 +29,10 @@ import (
 func startDevApp(t testing.TB, opts ...func(*config.Config)) *app.App {
 	t.Helper()
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = webtest.FreeAddr(t), webtest.FreeAddr(t), t.TempDir()
+	// Not the default admin port: a test may run two apps at once, and
+	// other programs on the machine may hold it.
+	cfg.AdminAddr = webtest.FreeAddr(t)
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.AuthHS256Secret = authSecret // so that tests can mint internal tokens too
 	for _, o := range opts {

@@ -81,7 +81,8 @@ type harness struct {
 	browser *webtest.Browser
 	// logs holds the service's whole log, debug level included, for tests
 	// of what is (and is not) logged; the test log shows info and above.
-	logs    webtest.LogBuffer
+	logs webtest.LogBuffer
+	// appOpts are passed to every app.New of the harness.
 	appOpts []app.Option
 }
 

@@ -89,7 +89,9 @@ func (o *org) wantState(t testing.TB, state zcv1.ConnectionState, reason zcv1.Co
 func (o *org) connect(t testing.TB) *zcv1.OrgConnection {
 	t.Helper()
 	webtest.WantPage(t, o.h.approve(t, o.mustStart(t).GetInstallUrl(), zoomemu.DevAdminID), http.StatusOK, o.id, zoomemu.DevAccountID)
-	return o.wantState(t, active, noReason)
+	c := o.wantState(t, active, noReason)
+	o.waitMatched(t)
+	return c
 }
 
 func nearly(t testing.TB, got *timestamppb.Timestamp, want time.Time) {

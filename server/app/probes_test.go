@@ -84,7 +84,9 @@ func TestStoreOutage(t *testing.T) {
 		t.Fatalf("/readyz: HTTP %d with the store down", resp.StatusCode)
 	}
 	for _, tr := range transports(h) {
-		o := newOrg(h, t, tr, "outage")
+		// An org the cache has not seen: one it has may be answered from
+		// memory for up to its TTL.
+		o := newOrg(h, t, tr, "outage-unseen")
 		_, err := o.get(t, o.mem)
 		wantCode(t, err, codes.Unavailable, zcv1.ErrorReason_ERROR_REASON_STORE_UNAVAILABLE)
 		if ae := err.(*apiError); strings.Contains(ae.msg, "127.0.0.1") || strings.Contains(ae.msg, "dial") {

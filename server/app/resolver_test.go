@@ -40,6 +40,28 @@ func (o *org) upsertMembers(t testing.TB) {
 			t.Fatalf("upsert answered %v", resp)
 		}
 	}
+	o.waitMatched(t)
+}
+
+// waitMatched waits until no member is MATCHING any more: the background
+// lookups of their Zoom users are done.
+func (o *org) waitMatched(t testing.TB) {
+	t.Helper()
+	eventually(t, "members matched in Zoom", func() bool {
+		for token := ""; ; {
+			resp := &zcv1.ListConnectedUsersResponse{}
+			must(t, o.tr.call(t, o.admin, zcv1.ConnectionService_ListConnectedUsers_FullMethodName,
+				&zcv1.ListConnectedUsersRequest{OrgId: o.id, PageSize: 1000, PageToken: token}, resp))
+			for _, u := range resp.GetUsers() {
+				if u.GetStatus() == zcv1.ConnectedUserStatus_CONNECTED_USER_STATUS_MATCHING {
+					return false
+				}
+			}
+			if token = resp.GetNextPageToken(); token == "" {
+				return true
+			}
+		}
+	})
 }
 
 func (o *org) resolve(t testing.TB, userID string) *zcv1.EffectiveZoomAccount {
@@ -260,15 +282,20 @@ func (o *org) activityKinds(t testing.TB) []zcv1.ActivityKind {
 
 func missingMember(t testing.TB, o *org) {
 	o.connect(t)
-	o.upsertMembers(t) // while connected, each upsert looks the member up at once
+	o.upsertMembers(t) // while connected, each upsert queues the member's lookup
 	a := o.resolve(t, "liam")
 	wantResolution(t, a, srcNone, zcv1.ResolutionReason_RESOLUTION_REASON_USER_NOT_IN_ZOOM_ACCOUNT, "")
 	if !strings.Contains(a.GetExplanation(), "nobody@acme.example") || !strings.Contains(a.GetExplanation(), "personal") {
 		t.Fatalf("explanation does not say what to do: %q", a.GetExplanation())
 	}
-	// A member's changed email is looked up again.
+	// A member's changed email is looked up again, in the background:
+	// meanwhile the roster says MATCHING and the resolver serves the email.
 	must(t, o.tr.call(t, internalToken(t), zcv1.ConnectionService_UpsertOrgMember_FullMethodName,
 		&zcv1.UpsertOrgMemberRequest{OrgId: o.id, UserId: "liam", Member: &zcv1.OrgMember{Email: "owner@acme.example"}}, &zcv1.UpsertOrgMemberResponse{}))
+	if r := o.resolve(t, "liam"); r.GetZoomUserId() == "" && r.GetZoomEmail() != "owner@acme.example" {
+		t.Fatalf("while matching, resolution = %v; want the new email", r)
+	}
+	o.waitMatched(t)
 	wantResolution(t, o.resolve(t, "liam"), srcOrg, zcv1.ResolutionReason_RESOLUTION_REASON_ORG_CONNECTED, zoomemu.DevOwnerID)
 	_, err := o.disconnect(t, o.owner)
 	must(t, err)

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -330,11 +331,44 @@ func (c Config) Validate() error {
 	if _, err := console.ParseFrameAncestors(c.ConsoleFrameAncestors); err != nil {
 		add("ZOOMCONNECT_CONSOLE_FRAME_ANCESTORS: %v", err)
 	}
-	if c.InstallLinkTTL <= 0 || c.OAuthStateTTL <= 0 || c.RequestTimeout <= 0 || c.StreamHeartbeat <= 0 {
-		add("durations must be positive")
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"ZOOMCONNECT_INSTALL_LINK_TTL", c.InstallLinkTTL},
+		{"ZOOMCONNECT_OAUTH_STATE_TTL", c.OAuthStateTTL},
+		{"ZOOMCONNECT_REQUEST_TIMEOUT", c.RequestTimeout},
+		{"ZOOMCONNECT_SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
+		{"ZOOMCONNECT_ZOOM_TIMEOUT", c.ZoomRequestTimeout},
+		{"ZOOMCONNECT_MONITOR_INTERVAL", c.MonitorInterval},
+		{"ZOOMCONNECT_STREAM_HEARTBEAT", c.StreamHeartbeat},
+		{"Limits.HTTPReadHeaderTimeout", c.Limits.HTTPReadHeaderTimeout},
+		{"Limits.HTTPReadTimeout", c.Limits.HTTPReadTimeout},
+		{"Limits.HTTPWriteTimeout", c.Limits.HTTPWriteTimeout},
+		{"Limits.HTTPIdleTimeout", c.Limits.HTTPIdleTimeout},
+		{"Limits.GRPCMaxConnectionIdle", c.Limits.GRPCMaxConnectionIdle},
+		{"Limits.GRPCKeepaliveTime", c.Limits.GRPCKeepaliveTime},
+		{"Limits.GRPCKeepaliveTimeout", c.Limits.GRPCKeepaliveTimeout},
+		{"Limits.GRPCKeepaliveMinTime", c.Limits.GRPCKeepaliveMinTime},
+	} {
+		if d.v <= 0 {
+			add("%s: must be a positive duration (got %v)", d.name, d.v)
+		}
+	}
+	if c.Limits.MaxRequestBytes <= 0 || c.Limits.MaxHeaderBytes <= 0 {
+		add("Limits.MaxRequestBytes and Limits.MaxHeaderBytes: must be positive (got %d, %d)", c.Limits.MaxRequestBytes, c.Limits.MaxHeaderBytes)
+	}
+	if c.MonitorInterval > 0 && c.MonitorInterval < MinMonitorInterval {
+		add("ZOOMCONNECT_MONITOR_INTERVAL: %v would probe Zoom in a tight loop; at least %v", c.MonitorInterval, MinMonitorInterval)
+	}
+	if !(c.ZoomRate > 0) || math.IsInf(c.ZoomRate, 0) {
+		add("ZOOMCONNECT_ZOOM_RATE: must be a positive, finite number of requests per second (got %v)", c.ZoomRate)
 	}
 	return errors.Join(errs...)
 }
+
+// MinMonitorInterval bounds how often the monitor may probe a connection.
+const MinMonitorInterval = 100 * time.Millisecond
 
 // checkBaseURL accepts an absolute http(s) URL without query or fragment.
 func checkBaseURL(raw string) error {

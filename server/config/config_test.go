@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,9 @@ func TestBadConfigurationIsRefusedClearly(t *testing.T) {
 			"ZOOMCONNECT_AUTH_ISSUER and ZOOMCONNECT_AUTH_AUDIENCE are required"},
 		"JWKS without audience": {map[string]string{"ZOOMCONNECT_AUTH_JWKS_URL": "https://idp/jwks", "ZOOMCONNECT_AUTH_ISSUER": "https://idp"},
 			"ZOOMCONNECT_AUTH_ISSUER and ZOOMCONNECT_AUTH_AUDIENCE are required"},
-		"bad token lifetime": {map[string]string{"ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME": "0s"}, "ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME"},
+		"bad token lifetime":    {map[string]string{"ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME": "0s"}, "ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME"},
+		"infinite zoom rate":    {map[string]string{"ZOOMCONNECT_ZOOM_RATE": "Inf"}, "ZOOMCONNECT_ZOOM_RATE"},
+		"tiny monitor interval": {map[string]string{"ZOOMCONNECT_MONITOR_INTERVAL": "1ns"}, "ZOOMCONNECT_MONITOR_INTERVAL"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := FromEnv(env(tc.env))
@@ -111,5 +114,43 @@ func TestAdminAddr(t *testing.T) {
 	}
 	if _, err := FromEnv(env(map[string]string{AdminAddrVar: "nonsense"})); err == nil || !strings.Contains(err.Error(), AdminAddrVar) {
 		t.Fatalf("a bad admin address was not refused clearly: %v", err)
+	}
+}
+
+// TestValidateChecksEveryDurationAndRate: a Config built in code (not from
+// the environment) is checked as strictly; a zero monitor interval would
+// make the monitor busy-loop.
+func TestValidateChecksEveryDurationAndRate(t *testing.T) {
+	for name, tc := range map[string]struct {
+		change func(*Config)
+		want   string
+	}{
+		"zero monitor interval": {func(c *Config) { c.MonitorInterval = 0 }, "ZOOMCONNECT_MONITOR_INTERVAL"},
+		"zero shutdown timeout": {func(c *Config) { c.ShutdownTimeout = 0 }, "ZOOMCONNECT_SHUTDOWN_TIMEOUT"},
+		"negative zoom timeout": {func(c *Config) { c.ZoomRequestTimeout = -time.Second }, "ZOOMCONNECT_ZOOM_TIMEOUT"},
+		"zero state TTL":        {func(c *Config) { c.OAuthStateTTL = 0 }, "ZOOMCONNECT_OAUTH_STATE_TTL"},
+		"zero link TTL":         {func(c *Config) { c.InstallLinkTTL = 0 }, "ZOOMCONNECT_INSTALL_LINK_TTL"},
+		"zero request timeout":  {func(c *Config) { c.RequestTimeout = 0 }, "ZOOMCONNECT_REQUEST_TIMEOUT"},
+		"zero zoom rate":        {func(c *Config) { c.ZoomRate = 0 }, "ZOOMCONNECT_ZOOM_RATE"},
+		"NaN zoom rate":         {func(c *Config) { c.ZoomRate = math.NaN() }, "ZOOMCONNECT_ZOOM_RATE"},
+		"zero heartbeat":        {func(c *Config) { c.StreamHeartbeat = 0 }, "ZOOMCONNECT_STREAM_HEARTBEAT"},
+		"zero token lifetime":   {func(c *Config) { c.AuthMaxTokenLifetime = 0 }, "ZOOMCONNECT_AUTH_MAX_TOKEN_LIFETIME"},
+		"zero write timeout":    {func(c *Config) { c.Limits.HTTPWriteTimeout = 0 }, "Limits.HTTPWriteTimeout"},
+		"zero keepalive time":   {func(c *Config) { c.Limits.GRPCKeepaliveTime = 0 }, "Limits.GRPCKeepaliveTime"},
+		"zero body limit":       {func(c *Config) { c.Limits.MaxRequestBytes = 0 }, "Limits.MaxRequestBytes"},
+		"bad frame ancestors":   {func(c *Config) { c.ConsoleFrameAncestors = "javascript:x" }, "ZOOMCONNECT_CONSOLE_FRAME_ANCESTORS"},
+		"bad admin address":     {func(c *Config) { c.AdminAddr = "nonsense" }, "ZOOMCONNECT_ADMIN_ADDR"},
+		"JWKS without audience": {func(c *Config) { c.AuthJWKSURL, c.AuthIssuer = "https://idp/jwks", "https://idp" }, "ZOOMCONNECT_AUTH_AUDIENCE"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := Defaults()
+			tc.change(&c)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate = %v, want mention of %s", err, tc.want)
+			}
+		})
+	}
+	if err := Defaults().Validate(); err != nil {
+		t.Fatalf("the defaults do not validate: %v", err)
 	}
 }

@@ -4,17 +4,19 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
+	"strconv"
 	"time"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
-	"github.com/zoomconnect/zoomconnect/server/metrics"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// Indexes across orgs (see store.Store.IndexAdd). Members are "org" or
+// Indexes across orgs (see store.Store.IndexMembers), changed only as the
+// effects of the changes that make them true. Members are "org" or
 // "kind/org/user"; ids never contain "/".
 const (
 	indexAccount   = "account"   // Zoom account id → orgs connected to it
@@ -25,28 +27,48 @@ const (
 	orgsConnected  = "connected"
 )
 
-// IndexMeeting records which booking a Zoom meeting belongs to, for Zoom's
-// meeting.deleted events.
-func (s *Service) IndexMeeting(ctx context.Context, zoomMeetingID, orgID, bookingID string) {
-	s.index(ctx, true, indexMeeting, zoomMeetingID, orgID+"/"+bookingID)
+// indexChange adds (or removes) member under key; nothing for an empty key.
+func indexChange(remove bool, index, key, member string) []store.IndexChange {
+	if key == "" {
+		return nil
+	}
+	return []store.IndexChange{{Index: index, Key: key, Member: member, Remove: remove}}
 }
 
-// index adds or removes an index entry; failures are logged, since every
-// lookup verifies what it finds.
-func (s *Service) index(ctx context.Context, add bool, index, key, member string) {
-	if key == "" {
-		return
+// orgIndexes are the index entries of an org connected to Zoom account
+// accountID by installer.
+func orgIndexes(remove bool, orgID, accountID, installer string) []store.IndexChange {
+	return slices.Concat(
+		indexChange(remove, indexAccount, accountID, orgID),
+		indexChange(remove, indexInstaller, installer, orgID),
+		indexChange(remove, indexOrgs, orgsConnected, orgID))
+}
+
+// MeetingIndexes are the index changes that let Zoom's meeting.deleted
+// events find a booking's meeting: the entry of its new Zoom meeting id
+// (if any) replaces the one of the old (if any).
+func MeetingIndexes(orgID, bookingID string, oldZoomID, newZoomID int64) []store.IndexChange {
+	if oldZoomID == newZoomID {
+		return nil
 	}
-	ctx = context.WithoutCancel(ctx)
-	var err error
-	if add {
-		err = s.cfg.Store.IndexAdd(ctx, index, key, member)
-	} else {
-		err = s.cfg.Store.IndexRemove(ctx, index, key, member)
+	var changes []store.IndexChange
+	if oldZoomID != 0 {
+		changes = indexChange(true, indexMeeting, strconv.FormatInt(oldZoomID, 10), orgID+"/"+bookingID)
 	}
-	if err != nil {
-		s.log.WarnContext(ctx, "updating an index", "index", index, "error", err)
+	if newZoomID != 0 {
+		changes = append(changes, indexChange(false, indexMeeting, strconv.FormatInt(newZoomID, 10), orgID+"/"+bookingID)...)
 	}
+	return changes
+}
+
+// indexMembers reads an index after applying every pending effect: the
+// lookups that use it decide about security (deauthorization, webhook
+// routing, the monitor) and must not miss an entry whose change committed.
+func (s *Service) indexMembers(ctx context.Context, index, key string) ([]string, error) {
+	if err := s.cfg.Effects.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return s.cfg.Store.IndexMembers(ctx, index, key)
 }
 
 // ProtoState and ProtoReason name stored states and reasons as the API
@@ -80,9 +102,9 @@ type change struct {
 	settings *store.OrgSettings
 }
 
-// publish appends a change to the event stream. It runs after the change
-// committed; a failure is logged (the change itself stands).
-func (s *Service) publish(ctx context.Context, c change) {
+// effect is what change c causes outside the org's records: the index
+// changes given, and its event.
+func (s *Service) effect(c change, index ...[]store.IndexChange) store.Effect {
 	ev := &zcv1.ConnectionEvent{
 		Time: timestamppb.New(s.cfg.Now()), Type: c.kind, OrgId: c.orgID, UserId: c.userID,
 		Source: zcv1.ConnectionSource_CONNECTION_SOURCE_ORGANIZATION,
@@ -98,17 +120,9 @@ func (s *Service) publish(ctx context.Context, c change) {
 			JoinBeforeHost: st.JoinBeforeHost, RequirePasscode: st.RequirePasscode,
 		}
 	}
-	payload, err := proto.Marshal(ev)
-	if err == nil {
-		_, err = s.cfg.Store.AppendEvent(context.WithoutCancel(ctx), payload)
-	}
-	if err != nil {
-		metrics.EventsPublished.WithLabelValues("error").Inc()
-		s.log.ErrorContext(ctx, "could not publish a connection event", "org_id", c.orgID, "type", c.kind.String(), "error", err)
-		return
-	}
-	metrics.EventsPublished.WithLabelValues("ok").Inc()
-	metrics.EventRelayLag.Observe(s.cfg.Now().Sub(ev.Time.AsTime()).Seconds())
+	// Marshalling a message built here cannot fail.
+	payload, _ := proto.Marshal(ev)
+	return store.Effect{Index: slices.Concat(index...), Event: payload}
 }
 
 // affectedBy lists the ids of the members that conn (the org connection as

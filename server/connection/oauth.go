@@ -9,6 +9,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 	"golang.org/x/oauth2"
 )
@@ -126,21 +127,21 @@ func (s *Service) Complete(ctx context.Context, state, code, browserKey string) 
 
 // exchange trades the code for tokens of app and reads who approved.
 func (s *Service) exchange(ctx context.Context, app zoom.App, code, verifier string) (*zoom.Tokens, *zoom.User, error) {
-	tokens, err := s.cfg.Zoom.Exchange(ctx, app, code, verifier)
+	pair, err := s.cfg.Zoom.Exchange(ctx, app, code, verifier)
 	if err != nil {
-		return nil, nil, zoomFailure(err, ReasonZoomCodeExchangeFailed,
+		return nil, nil, tokens.ZoomFailure(err, ReasonZoomCodeExchangeFailed,
 			"Zoom did not accept the authorization (it may have expired or been used already). Start connecting Zoom again.")
 	}
-	me, err := s.cfg.Zoom.GetUser(ctx, tokens.AccessToken, "me")
+	me, err := s.cfg.Zoom.GetUser(ctx, pair.AccessToken, "me")
 	if err != nil {
-		s.revokeQuietly(ctx, app, tokens)
+		s.cfg.Tokens.Revoke(ctx, app, pair)
 		var ae *zoom.APIError
 		if errors.As(err, &ae) {
 			if scopes, ok := ae.MissingScopes(); ok {
 				return nil, nil, ScopeMissing(app, scopes, err)
 			}
 		}
-		return nil, nil, zoomFailure(err, ReasonZoomUnavailable, "Zoom did not tell who approved the connection. Try again.")
+		return nil, nil, tokens.ZoomFailure(err, ReasonZoomUnavailable, "Zoom did not tell who approved the connection. Try again.")
 	}
-	return tokens, me, nil
+	return pair, me, nil
 }

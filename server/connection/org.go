@@ -13,7 +13,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
 
-// OrgView is an organization connection as callers see it: no tokens, and
+// OrgView is an organization connection as callers see it: no pair, and
 // PENDING while a live install link exists over the stored state.
 type OrgView struct {
 	OrgID               string
@@ -165,24 +165,24 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 		return nil, errs.FailedPrecondition(ReasonInstallLinkReplaced,
 			"This install link was replaced by a newer one or the connection was completed or cancelled meanwhile. Nothing changed.")
 	}
-	tokens, me, err := s.exchange(ctx, zoom.OrgApp, code, verifier)
+	pair, me, err := s.exchange(ctx, zoom.OrgApp, code, verifier)
 	if err != nil {
 		return nil, err
 	}
 	if !me.IsAccountAdmin() {
-		s.revokeQuietly(ctx, zoom.OrgApp, tokens)
+		s.cfg.Tokens.Revoke(ctx, zoom.OrgApp, pair)
 		return nil, errs.PermissionDenied(ReasonZoomUserNotAdmin,
 			"The Zoom user %s is not an Owner or Admin of Zoom account %s (role: %s), so the organization was not connected. "+
 				"The install link must be opened by a Zoom admin of the account: send it to your Zoom admin.",
 			me.Email, me.AccountID, roleLabel(me))
 	}
-	sealed, err := s.sealTokens(tokens, orgTokenAAD(st.OrgID))
+	sealed, err := s.cfg.Tokens.Seal(ConnRef{OrgID: st.OrgID}, pair)
 	if err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()
 	var replaced []byte
-	err = s.cfg.Store.Update(ctx, st.OrgID, func(tx store.OrgTx) error {
+	err = s.cfg.Effects.Update(ctx, st.OrgID, func(tx store.OrgTx) error {
 		replaced = nil
 		cur, err := tx.OrgConnection()
 		if err != nil {
@@ -190,7 +190,7 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 		}
 		if cur != nil && cur.State == store.StateActive && cur.ZoomAccountID == me.AccountID && cur.InstallerZoomUserID == me.ID {
 			// The same admin approved twice at once: Zoom keeps only the
-			// newest grant, so keep these tokens.
+			// newest grant, so keep these pair.
 			cur.SealedTokens, cur.UpdatedAt = sealed, now
 			tx.SetOrgConnection(cur)
 			return nil
@@ -208,24 +208,26 @@ func (s *Service) completeOrg(ctx context.Context, st *store.OAuthState, code, v
 		})
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityOrgConnected, Actor: cur.Pending.StartedBy,
 			Details: map[string]string{"zoom_account_id": me.AccountID, "approved_by": me.Email}})
+		var stale []store.IndexChange
+		if cur.State != store.StateNotConnected { // reconnected: the old entries go first
+			stale = orgIndexes(true, st.OrgID, cur.ZoomAccountID, cur.InstallerZoomUserID)
+		}
+		tx.AddEffect(s.effect(change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED, orgID: st.OrgID,
+			state: store.StateActive, actor: cur.Pending.StartedBy}, stale, orgIndexes(false, st.OrgID, me.AccountID, me.ID),
+			[]store.IndexChange{queueMatch(st.OrgID, "")}))
 		return nil
 	})
 	if err != nil {
 		if e := errs.As(err); e != nil && e.Reason == ReasonInstallLinkReplaced {
-			s.revokeQuietly(ctx, zoom.OrgApp, tokens)
+			s.cfg.Tokens.Revoke(ctx, zoom.OrgApp, pair)
 		}
 		return nil, err
 	}
 	if replaced != nil {
-		s.revokeSealedQuietly(ctx, zoom.OrgApp, replaced, orgTokenAAD(st.OrgID))
+		s.cfg.Tokens.RevokeSealed(ctx, ConnRef{OrgID: st.OrgID}, replaced)
 	}
 	s.log.InfoContext(ctx, "organization connected to Zoom", "org_id", st.OrgID, "zoom_account_id", me.AccountID, "installer_zoom_user_id", me.ID)
-	s.index(ctx, true, indexAccount, me.AccountID, st.OrgID)
-	s.index(ctx, true, indexInstaller, me.ID, st.OrgID)
-	s.index(ctx, true, indexOrgs, orgsConnected, st.OrgID)
-	s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED, orgID: st.OrgID,
-		state: store.StateActive, actor: rec.Pending.StartedBy})
-	s.matchAllInBackground(st.OrgID)
+	s.nudge(st.OrgID, "")
 	return &Completion{OrgID: st.OrgID, ZoomAccountID: me.AccountID, ZoomEmail: me.Email}, nil
 }
 
@@ -242,19 +244,34 @@ func roleLabel(u *zoom.User) string {
 // Disconnecting twice is harmless. It returns the members who lost Zoom
 // (as PreviewDisconnect lists them, and the disconnect event names them).
 func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgView, []store.Member, error) {
+	rec, err := store.GetOrgConnection(ctx, s.cfg.Store, orgID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return OrgView{}, nil, err
+	}
+	affected := s.affectedMembers(ctx, orgID, rec)
+	var affectedIDs []string
+	for _, m := range affected {
+		affectedIDs = append(affectedIDs, m.UserID)
+	}
 	now := s.cfg.Now()
 	next := &store.OrgConnection{OrgID: orgID, State: store.StateNotConnected, Reason: store.ReasonDisconnectedByAdmin, UpdatedAt: now}
-	var before *store.OrgConnection
-	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+	disconnected := false
+	err = s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
+		disconnected = false
 		cur, err := tx.OrgConnection()
 		if err != nil {
 			return err
 		}
 		tx.SetOrgConnection(next)
-		before = cur
 		if cur != nil && (cur.State != store.StateNotConnected || cur.Pending != nil) {
 			tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityOrgDisconnected, Actor: actor,
 				Details: map[string]string{"zoom_account_id": cur.ZoomAccountID, "reason": string(store.ReasonDisconnectedByAdmin)}})
+		}
+		if cur != nil && cur.State != store.StateNotConnected {
+			disconnected = true
+			tx.AddEffect(s.effect(change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID,
+				state: store.StateNotConnected, reason: store.ReasonDisconnectedByAdmin, actor: actor, affected: affectedIDs},
+				orgIndexes(true, orgID, cur.ZoomAccountID, cur.InstallerZoomUserID)))
 		}
 		return nil
 	})
@@ -262,25 +279,15 @@ func (s *Service) DisconnectOrg(ctx context.Context, orgID, actor string) (OrgVi
 		return OrgView{}, nil, err
 	}
 	s.log.InfoContext(ctx, "organization disconnected from Zoom", "org_id", orgID, "actor", actor)
-	var affected []store.Member
-	if before != nil && before.State != store.StateNotConnected {
-		s.index(ctx, false, indexAccount, before.ZoomAccountID, orgID)
-		s.index(ctx, false, indexInstaller, before.InstallerZoomUserID, orgID)
-		s.index(ctx, false, indexOrgs, orgsConnected, orgID)
-		// Revoked only now that the connection is gone from the store and
-		// the indexes: Zoom answers a revocation with app_deauthorized,
-		// which must find nothing left to take away rather than win the
-		// race and record the admin's disconnect as Zoom's deauthorization.
-		if before.SealedTokens != nil {
-			s.revokeSealedQuietly(ctx, zoom.OrgApp, before.SealedTokens, orgTokenAAD(orgID))
-		}
-		affected = s.affectedMembers(ctx, orgID, before)
-		ev := change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID,
-			state: store.StateNotConnected, reason: store.ReasonDisconnectedByAdmin, actor: actor}
-		for _, m := range affected {
-			ev.affected = append(ev.affected, m.UserID)
-		}
-		s.publish(ctx, ev)
+	if !disconnected {
+		affected = nil
+	}
+	// Revoked only now that the connection is gone from the store and the
+	// indexes: Zoom answers a revocation with app_deauthorized, which must
+	// find nothing left to take away rather than win the race and record
+	// the admin's disconnect as Zoom's deauthorization.
+	if rec != nil && rec.SealedTokens != nil {
+		s.cfg.Tokens.RevokeSealed(ctx, ConnRef{OrgID: orgID}, rec.SealedTokens)
 	}
 	return viewOf(orgID, next, now), affected, nil
 }

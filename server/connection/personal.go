@@ -84,25 +84,27 @@ func checkBrowser(st *store.OAuthState, browserKey string) error {
 // completePersonal stores the member's personal connection (any Zoom role
 // may connect), replacing and revoking an earlier one.
 func (s *Service) completePersonal(ctx context.Context, st *store.OAuthState, code, verifier string) (*Completion, error) {
-	tokens, me, err := s.exchange(ctx, zoom.UserApp, code, verifier)
+	pair, me, err := s.exchange(ctx, zoom.UserApp, code, verifier)
 	if err != nil {
 		return nil, err
 	}
-	aad := personalTokenAAD(st.OrgID, st.UserID)
-	sealed, err := s.sealTokens(tokens, aad)
+	ref := ConnRef{OrgID: st.OrgID, UserID: st.UserID}
+	sealed, err := s.cfg.Tokens.Seal(ref, pair)
 	if err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()
 	var replaced []byte
-	err = s.cfg.Store.Update(ctx, st.OrgID, func(tx store.OrgTx) error {
+	err = s.cfg.Effects.Update(ctx, st.OrgID, func(tx store.OrgTx) error {
 		old, err := tx.Personal(st.UserID)
 		if err != nil {
 			return err
 		}
 		replaced = nil
+		var stale []store.IndexChange
 		if old != nil {
 			replaced = old.SealedTokens
+			stale = indexChange(true, indexZoomUser, old.ZoomUserID, "personal/"+st.OrgID+"/"+st.UserID)
 		}
 		tx.SetPersonal(&store.PersonalConnection{
 			OrgID: st.OrgID, UserID: st.UserID, State: store.StateActive,
@@ -111,18 +113,17 @@ func (s *Service) completePersonal(ctx context.Context, st *store.OAuthState, co
 		})
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalConnected, Actor: st.UserID, UserID: st.UserID,
 			Details: map[string]string{"zoom_account_id": me.AccountID, "zoom_email": me.Email}})
+		tx.AddEffect(s.effect(change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED, orgID: st.OrgID, userID: st.UserID,
+			state: store.StateActive, actor: st.UserID}, stale, indexChange(false, indexZoomUser, me.ID, "personal/"+st.OrgID+"/"+st.UserID)))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	if replaced != nil {
-		s.revokeSealedQuietly(ctx, zoom.UserApp, replaced, aad)
+		s.cfg.Tokens.RevokeSealed(ctx, ref, replaced)
 	}
 	s.log.InfoContext(ctx, "personal Zoom account connected", "org_id", st.OrgID, "user_id", st.UserID, "zoom_user_id", me.ID)
-	s.index(ctx, true, indexZoomUser, me.ID, "personal/"+st.OrgID+"/"+st.UserID)
-	s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_CONNECTED, orgID: st.OrgID, userID: st.UserID,
-		state: store.StateActive, actor: st.UserID})
 	return &Completion{OrgID: st.OrgID, UserID: st.UserID, ZoomAccountID: me.AccountID, ZoomEmail: me.Email,
 		ZoomName: strings.TrimSpace(me.FirstName + " " + me.LastName)}, nil
 }
@@ -130,31 +131,31 @@ func (s *Service) completePersonal(ctx context.Context, st *store.OAuthState, co
 // DisconnectPersonal revokes (best effort) and deletes a member's personal
 // connection; the organization connection, if any, takes over.
 func (s *Service) DisconnectPersonal(ctx context.Context, orgID, userID, actor string) (*Setup, error) {
+	snap, err := s.cfg.Store.Snapshot(ctx, orgID, []string{userID})
+	if err != nil {
+		return nil, err
+	}
 	now := s.cfg.Now()
-	var removed *store.PersonalConnection
-	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+	err = s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
 		p, err := tx.Personal(userID)
-		removed = p
 		if err != nil || p == nil {
 			return err
 		}
 		tx.DeletePersonal(userID)
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalDisconnected, Actor: actor, UserID: userID,
 			Details: map[string]string{"zoom_account_id": p.ZoomAccountID, "zoom_email": p.ZoomEmail}})
+		tx.AddEffect(s.effect(change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID, userID: userID,
+			state: store.StateNotConnected, reason: store.ReasonDisconnectedByUser, actor: actor},
+			indexChange(true, indexZoomUser, p.ZoomUserID, "personal/"+orgID+"/"+userID)))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if removed != nil {
-		s.index(ctx, false, indexZoomUser, removed.ZoomUserID, "personal/"+orgID+"/"+userID)
-		// Revoked only now, as DisconnectOrg does: the app_deauthorized
-		// Zoom sends back must not record the member's disconnect as Zoom's.
-		if removed.SealedTokens != nil {
-			s.revokeSealedQuietly(ctx, zoom.UserApp, removed.SealedTokens, personalTokenAAD(orgID, userID))
-		}
-		s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID, userID: userID,
-			state: store.StateNotConnected, reason: store.ReasonDisconnectedByUser, actor: actor})
+	// Revoked only now, as DisconnectOrg does: the app_deauthorized Zoom
+	// sends back must not record the member's disconnect as Zoom's.
+	if p := snap.Users[0].Personal; p != nil && p.SealedTokens != nil {
+		s.cfg.Tokens.RevokeSealed(ctx, ConnRef{OrgID: orgID, UserID: userID}, p.SealedTokens)
 	}
 	return s.UserSetup(ctx, orgID, userID)
 }

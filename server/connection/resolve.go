@@ -55,16 +55,20 @@ type Resolution struct {
 	// Fallback is the usable org connection when the chosen personal one
 	// needs reconnecting.
 	Fallback *AccountRef
+	// Matching: the org connection serves the member by email while their
+	// Zoom user is looked up in the org's account (see matching.go).
+	Matching bool
 	// needsMatch: the member's Zoom identity should be looked up (again).
 	needsMatch bool
 }
 
 // orgOption is what the org connection offers one member.
 type orgOption struct {
-	ref     *AccountRef // nil when there is no org connection at all
-	usable  bool
-	why     string
-	explain string
+	ref      *AccountRef // nil when there is no org connection at all
+	usable   bool
+	matching bool
+	why      string
+	explain  string
 }
 
 func (s *Service) orgOptionFor(snap *store.OrgSnapshot, m *store.Member, now time.Time) (opt orgOption, needsMatch bool) {
@@ -94,10 +98,11 @@ func (s *Service) orgOptionFor(snap *store.OrgSnapshot, m *store.Member, now tim
 				"; a Zoom admin must add them to the account, or the member connects a personal Zoom account."}, s.matchStale(m, c)
 	}
 	ref.ZoomEmail = m.Email
-	if m.Match != nil && m.Match.ZoomAccountID == c.ZoomAccountID {
+	matched := m.Match != nil && m.Match.ZoomAccountID == c.ZoomAccountID
+	if matched {
 		ref.ZoomUserID, ref.ZoomEmail = m.Match.ZoomUserID, cmp.Or(m.Match.ZoomEmail, m.Email)
 	}
-	return orgOption{ref: ref, usable: true, why: WhyOrgConnected, explain: "The organization's Zoom connection serves the member."}, s.matchStale(m, c)
+	return orgOption{ref: ref, usable: true, matching: !matched, why: WhyOrgConnected, explain: "The organization's Zoom connection serves the member."}, s.matchStale(m, c)
 }
 
 // resolve applies the precedence rules to one member's records.
@@ -123,7 +128,7 @@ func (s *Service) resolve(snap *store.OrgSnapshot, u store.UserRecords, now time
 	r.Why, r.Explanation = org.why, org.explain
 	switch {
 	case org.usable:
-		r.Chosen = *org.ref
+		r.Chosen, r.Matching = *org.ref, org.matching
 	case org.ref != nil:
 		r.Chosen = AccountRef{Source: SourceNone, State: org.ref.State, Pending: org.ref.Pending, ZoomAccountID: org.ref.ZoomAccountID}
 	default:
@@ -147,7 +152,7 @@ func (s *Service) EffectiveAccounts(ctx context.Context, orgID string, userIDs [
 	for i, u := range snap.Users {
 		out[i] = s.resolve(snap, u, now)
 		if out[i].needsMatch {
-			s.matchInBackground(orgID, u.UserID)
+			s.nudge(orgID, u.UserID)
 		}
 	}
 	return out, nil

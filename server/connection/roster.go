@@ -16,6 +16,7 @@ const (
 	StatusNotConnected
 	StatusNeedsReconnect
 	StatusNotInZoomAccount
+	StatusMatching
 )
 
 // RosterRow is one member on the roster, as the resolver sees them.
@@ -48,6 +49,8 @@ func rosterRow(m store.Member, r Resolution) RosterRow {
 		if r.Chosen.State != store.StateActive {
 			row.Status = StatusNeedsReconnect
 		}
+	case r.Chosen.Source == SourceOrganization && r.Matching:
+		row.Type, row.Status = SourceOrganization, StatusMatching
 	case r.Chosen.Source == SourceOrganization:
 		row.Type, row.Status = SourceOrganization, StatusConnected
 	case r.Why == WhyUserNotInZoomAccount:
@@ -111,7 +114,7 @@ func (s *Service) Roster(ctx context.Context, orgID string, filter RosterFilter,
 			scanned++
 			r := s.resolve(orgSnap, u, now)
 			if r.needsMatch {
-				s.matchInBackground(orgID, u.UserID)
+				s.nudge(orgID, u.UserID)
 			}
 			if row := rosterRow(*u.Member, r); filter.match(row) {
 				rows = append(rows, row)

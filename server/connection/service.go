@@ -2,21 +2,24 @@
 // organization connection (install link, OAuth callback, disconnect),
 // personal connections, members and their Zoom identities, the precedence
 // resolver, settings and the activity log. Handlers authorize callers;
-// this package decides.
+// this package decides. Beside it: the Zoom credentials are package
+// tokens', Zoom's events and the monitor package zoomevents' (which call
+// the changes here), and a change's effects are committed with it and
+// relayed by package outbox.
 package connection
 
 import (
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/outbox"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
-	"golang.org/x/sync/singleflight"
 )
 
 // Reasons this package reports (google.rpc.ErrorInfo.reason).
@@ -30,16 +33,16 @@ const (
 	ReasonZoomAccessDenied       = zcv1.ErrorReason_ERROR_REASON_ZOOM_ACCESS_DENIED
 	ReasonZoomUserNotAdmin       = zcv1.ErrorReason_ERROR_REASON_ZOOM_USER_NOT_ADMIN
 	ReasonZoomCodeExchangeFailed = zcv1.ErrorReason_ERROR_REASON_ZOOM_CODE_EXCHANGE_FAILED
-	ReasonZoomUnavailable        = zcv1.ErrorReason_ERROR_REASON_ZOOM_UNAVAILABLE
+	ReasonZoomUnavailable        = tokens.ReasonZoomUnavailable
 	ReasonZoomAppNotConfigured   = zcv1.ErrorReason_ERROR_REASON_ZOOM_APP_NOT_CONFIGURED
-	ReasonOrgNotConnected        = zcv1.ErrorReason_ERROR_REASON_ORG_NOT_CONNECTED
-	ReasonOrgNeedsReconnect      = zcv1.ErrorReason_ERROR_REASON_ORG_NEEDS_RECONNECT
+	ReasonOrgNotConnected        = tokens.ReasonOrgNotConnected
+	ReasonOrgNeedsReconnect      = tokens.ReasonOrgNeedsReconnect
 	ReasonDetachNotAllowed       = zcv1.ErrorReason_ERROR_REASON_DETACH_NOT_ALLOWED
 	ReasonTooManyUsers           = zcv1.ErrorReason_ERROR_REASON_TOO_MANY_USERS
 	ReasonInvalidPageToken       = zcv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN
 	ReasonInvalidUpdateMask      = zcv1.ErrorReason_ERROR_REASON_INVALID_UPDATE_MASK
-	ReasonNoZoomConnection       = zcv1.ErrorReason_ERROR_REASON_NO_ZOOM_CONNECTION
-	ReasonPersonalNeedsReconnect = zcv1.ErrorReason_ERROR_REASON_PERSONAL_NEEDS_RECONNECT
+	ReasonNoZoomConnection       = tokens.ReasonNoZoomConnection
+	ReasonPersonalNeedsReconnect = tokens.ReasonPersonalNeedsReconnect
 	ReasonUserNotInZoomAccount   = zcv1.ErrorReason_ERROR_REASON_USER_NOT_IN_ZOOM_ACCOUNT
 	ReasonInvalidEventID         = zcv1.ErrorReason_ERROR_REASON_INVALID_EVENT_ID
 )
@@ -55,15 +58,18 @@ const (
 
 // Config wires a Service.
 type Config struct {
-	Store   store.Store
+	Store store.Store
+	// Effects commits the changes that have effects (index entries,
+	// events) and relays them; New makes one over Store if nil.
+	Effects *outbox.Relay
+	// Tokens holds the connections' Zoom credentials (package tokens).
+	Tokens  Credentials
 	Keyring *secrets.Keyring
 	Zoom    *zoom.Client
 	// PublicURL is the service's external base URL (no trailing slash).
 	PublicURL      string
 	InstallLinkTTL time.Duration
 	StateTTL       time.Duration
-	// RevokeTimeout bounds a best-effort token revocation at Zoom.
-	RevokeTimeout time.Duration
 	// MatchTTL is how long a member's Zoom identity match is trusted before
 	// it is refreshed in the background.
 	MatchTTL time.Duration
@@ -78,22 +84,14 @@ type Config struct {
 type Service struct {
 	cfg Config
 	log *slog.Logger
-	// refreshes makes one token refresh per connection at a time in this
-	// process: Zoom's refresh tokens are single use.
-	refreshes singleflight.Group
-	// matches makes one identity lookup per member at a time.
-	matches singleflight.Group
-	// background bounds identity lookups running off the request path.
-	background chan struct{}
+	// nudges asks RunMatcher to look members up now (see matching.go).
+	nudges chan matchRef
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.RevokeTimeout <= 0 {
-		cfg.RevokeTimeout = 5 * time.Second
 	}
 	if cfg.MatchTTL <= 0 {
 		cfg.MatchTTL = 24 * time.Hour
@@ -104,23 +102,11 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Effects == nil {
+		cfg.Effects = outbox.New(cfg.Store, cfg.Logger)
+	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Service{cfg: cfg, log: cfg.Logger, background: make(chan struct{}, 4)}
-}
-
-// zoomFailure turns a Zoom error into what the person is told; the cause is
-// kept for the log.
-func zoomFailure(err error, reason errs.Reason, message string) error {
-	var oe *zoom.OAuthError
-	var ae *zoom.APIError
-	if errors.As(err, &oe) || errors.As(err, &ae) {
-		return errs.FailedPrecondition(reason, "%s", message).Wrap(err)
-	}
-	if errs.IsContextError(err) {
-		return err
-	}
-	return (&errs.Error{Kind: errs.KindUnavailable, Reason: ReasonZoomUnavailable,
-		Message: "Zoom could not be reached. Try again in a moment."}).Wrap(err)
+	return &Service{cfg: cfg, log: cfg.Logger, nudges: make(chan matchRef, 256)}
 }
 
 // ScopeMissing is the error for Zoom's answer that app's grant lacks a

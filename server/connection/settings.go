@@ -49,9 +49,7 @@ func (s *Service) UpdateSettings(ctx context.Context, orgID, actor string, value
 	}
 	now := s.cfg.Now()
 	var result store.OrgSettings
-	changed := false
-	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
-		changed = false
+	err := s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
 		cur, err := tx.Settings()
 		if err != nil {
 			return err
@@ -70,18 +68,16 @@ func (s *Service) UpdateSettings(ctx context.Context, orgID, actor string, value
 				*f.field(cur) = next
 			}
 		}
+		result = *cur
 		if len(changes) > 0 {
-			changed = true
 			cur.UpdatedAt = now
+			result = *cur
 			tx.SetSettings(cur)
 			tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivitySettingsChanged, Actor: actor, Details: changes})
+			tx.AddEffect(s.effect(change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_SETTINGS_CHANGED, orgID: orgID, actor: actor, settings: &result}))
 		}
-		result = *cur
 		return nil
 	})
-	if err == nil && changed {
-		s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_SETTINGS_CHANGED, orgID: orgID, actor: actor, settings: &result})
-	}
 	return result, err
 }
 
@@ -97,9 +93,7 @@ func (s *Service) Reattach(ctx context.Context, orgID, userID string) (*Setup, e
 
 func (s *Service) setDetached(ctx context.Context, orgID, userID string, detached bool) (*Setup, error) {
 	now := s.cfg.Now()
-	changed := false
-	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
-		changed = false
+	err := s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
 		settings, err := tx.Settings()
 		if err != nil {
 			return err
@@ -120,23 +114,16 @@ func (s *Service) setDetached(ctx context.Context, orgID, userID string, detache
 		}
 		m.Detached, m.UpdatedAt = detached, now
 		tx.SetMember(m)
-		kind := ActivityUserReattached
+		kind, event := ActivityUserReattached, zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_REATTACHED
 		if detached {
-			kind = ActivityUserDetached
+			kind, event = ActivityUserDetached, zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DETACHED
 		}
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: kind, Actor: userID, UserID: userID})
-		changed = true
+		tx.AddEffect(s.effect(change{kind: event, orgID: orgID, userID: userID, actor: userID}))
 		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if changed {
-		kind := zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_REATTACHED
-		if detached {
-			kind = zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DETACHED
-		}
-		s.publish(ctx, change{kind: kind, orgID: orgID, userID: userID, actor: userID})
 	}
 	return s.UserSetup(ctx, orgID, userID)
 }

@@ -2,100 +2,43 @@ package connection
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	zcv1 "github.com/zoomconnect/zoomconnect/gen/zoomconnect/v1"
-	"github.com/zoomconnect/zoomconnect/server/errs"
-	"github.com/zoomconnect/zoomconnect/server/metrics"
 	"github.com/zoomconnect/zoomconnect/server/store"
-	"github.com/zoomconnect/zoomconnect/server/webhook"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
 
-// flexID decodes an id Zoom sends as a string in some events and as a
-// number in others.
-type flexID string
+// The changes Zoom's events make (package zoomevents decides when), and
+// the lookups they route by.
 
-func (f *flexID) UnmarshalJSON(b []byte) error {
-	var s string
-	if json.Unmarshal(b, &s) == nil {
-		*f = flexID(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("id is neither a string nor a number")
-	}
-	*f = flexID(n.String())
-	return nil
-}
-
-type zoomPayload struct {
-	AccountID string `json:"account_id"`
-	UserID    string `json:"user_id"`
-	ClientID  string `json:"client_id"`
-	Object    struct {
-		ID flexID `json:"id"`
-	} `json:"object"`
-}
-
-// ProcessWebhook applies one queued, verified Zoom event. An error means
-// "try again later" (Zoom or the store is down); events that name nothing
-// the service knows are done.
-func (s *Service) ProcessWebhook(ctx context.Context, body []byte) error {
-	env, err := webhook.Parse(body)
-	if err != nil {
-		return nil // verified before queueing; nothing to retry
-	}
-	var p zoomPayload
-	if err := json.Unmarshal(env.Payload, &p); err != nil {
-		s.log.WarnContext(ctx, "ignoring a Zoom event with an unexpected payload", "event", env.Event, "error", err)
-		return nil
-	}
-	switch env.Event {
-	case "app_deauthorized":
-		return s.deauthorized(ctx, p)
-	case "user.updated":
-		return s.installerChanged(ctx, string(p.Object.ID), false)
-	case "user.deactivated", "user.deleted", "user.disassociated":
-		return s.installerChanged(ctx, string(p.Object.ID), true)
-	case "meeting.deleted":
-		return s.meetingDeleted(ctx, string(p.Object.ID))
-	}
-	return nil
-}
-
-// deauthorized handles the app's removal from a Zoom account (org app) or
+// Deauthorize handles the app's removal from a Zoom account (org app) or
 // by a user (user app) by deleting what the service holds from that grant:
 // the connection with its tokens and Zoom identity, and for the org app the
 // members' Zoom user matches in that account. Zoom has deprecated its Data
 // Compliance API (and user_data_retention), so nothing is confirmed to it.
-func (s *Service) deauthorized(ctx context.Context, p zoomPayload) error {
-	app, ok := s.cfg.Zoom.AppOf(p.ClientID)
-	if !ok {
-		return nil
-	}
+func (s *Service) Deauthorize(ctx context.Context, app zoom.App, accountID, zoomUserID string) error {
 	if app == zoom.UserApp {
-		return s.forIndexed(ctx, indexZoomUser, p.UserID, "personal", func(orgID, userID string) error {
-			return s.dropPersonal(ctx, orgID, userID, p.UserID)
+		return s.forIndexed(ctx, indexZoomUser, zoomUserID, "personal", func(orgID, userID string) error {
+			return s.dropPersonal(ctx, orgID, userID, zoomUserID)
 		})
 	}
-	orgs, err := s.cfg.Store.IndexMembers(ctx, indexAccount, p.AccountID)
+	if accountID == "" {
+		return nil
+	}
+	orgs, err := s.indexMembers(ctx, indexAccount, accountID)
 	if err != nil {
 		return err
 	}
 	for _, orgID := range orgs {
 		// Matches first: once the connection reads NOT_CONNECTED, all is gone
 		// (no new match can be made meanwhile: Zoom revoked the tokens).
-		if err := s.forgetMatches(ctx, orgID, p.AccountID); err != nil {
+		if err := s.forgetMatches(ctx, orgID, accountID); err != nil {
 			return err
 		}
-		if err := s.breakOrg(ctx, orgID, func(c *store.OrgConnection) bool { return c.ZoomAccountID == p.AccountID },
+		if err := s.breakOrg(ctx, orgID, func(c *store.OrgConnection) bool { return c.ZoomAccountID == accountID },
 			store.StateNotConnected, store.ReasonDeauthorized); err != nil {
 			return err
 		}
@@ -117,19 +60,21 @@ func (s *Service) forgetMatches(ctx context.Context, orgID, accountID string) er
 				continue
 			}
 			userID, zoomUserID := u.Member.UserID, u.Member.Match.ZoomUserID
-			err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+			err := s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
 				m, err := tx.Member(userID)
 				if err != nil || m == nil || m.Match == nil || m.Match.ZoomAccountID != accountID {
 					return err
 				}
 				m.Match = nil
 				tx.SetMember(m)
+				if unindex := indexChange(true, indexZoomUser, zoomUserID, "member/"+orgID+"/"+userID); unindex != nil {
+					tx.AddEffect(store.Effect{Index: unindex})
+				}
 				return nil
 			})
 			if err != nil {
 				return err
 			}
-			s.index(ctx, false, indexZoomUser, zoomUserID, "member/"+orgID+"/"+userID)
 		}
 		after = page[len(page)-1].UserID
 	}
@@ -141,12 +86,36 @@ const (
 	deletedOnOrgDeauth      = "Zoom tokens; the Zoom account and installer details; members' Zoom user matches in the account"
 )
 
+// OrgsInstalledBy lists the orgs whose connection zoomUserID installed.
+func (s *Service) OrgsInstalledBy(ctx context.Context, zoomUserID string) ([]string, error) {
+	return s.indexMembers(ctx, indexInstaller, zoomUserID)
+}
+
+// ConnectedOrgs lists the orgs with an org connection.
+func (s *Service) ConnectedOrgs(ctx context.Context) ([]string, error) {
+	return s.indexMembers(ctx, indexOrgs, orgsConnected)
+}
+
+// InstallerLost makes the org connection need reconnecting when its
+// installer is zoomUserID: they left the account, or are no longer an
+// Owner or Admin.
+func (s *Service) InstallerLost(ctx context.Context, orgID, zoomUserID string, reason store.StateReason) error {
+	return s.breakOrg(ctx, orgID, func(c *store.OrgConnection) bool { return c.InstallerZoomUserID == zoomUserID },
+		store.StateNeedsReconnect, reason)
+}
+
+// ForgetZoomUser drops (or, for a removed Zoom user, settles as "not in
+// the account") the members' identity matches naming zoomUserID.
+func (s *Service) ForgetZoomUser(ctx context.Context, zoomUserID string, removed bool) error {
+	return s.forIndexed(ctx, indexZoomUser, zoomUserID, "member", func(orgID, userID string) error {
+		return s.dropMatch(ctx, orgID, userID, zoomUserID, removed)
+	})
+}
+
 // dropPersonal removes a personal connection Zoom deauthorized.
 func (s *Service) dropPersonal(ctx context.Context, orgID, userID, zoomUserID string) error {
 	now := s.cfg.Now()
-	dropped := false
-	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
-		dropped = false
+	return s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
 		p, err := tx.Personal(userID)
 		if err != nil || p == nil || p.ZoomUserID != zoomUserID {
 			return err
@@ -155,16 +124,11 @@ func (s *Service) dropPersonal(ctx context.Context, orgID, userID, zoomUserID st
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: ActivityPersonalDisconnected, Actor: ActorZoom, UserID: userID,
 			Details: map[string]string{"reason": string(store.ReasonDeauthorized), "zoom_account_id": p.ZoomAccountID,
 				"deleted": deletedOnPersonalDeauth}})
-		dropped = true
+		tx.AddEffect(s.effect(change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID, userID: userID,
+			state: store.StateNotConnected, reason: store.ReasonDeauthorized, actor: ActorZoom},
+			indexChange(true, indexZoomUser, zoomUserID, "personal/"+orgID+"/"+userID)))
 		return nil
 	})
-	if err != nil || !dropped {
-		return err
-	}
-	s.index(ctx, false, indexZoomUser, zoomUserID, "personal/"+orgID+"/"+userID)
-	s.publish(ctx, change{kind: zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED, orgID: orgID, userID: userID,
-		state: store.StateNotConnected, reason: store.ReasonDeauthorized, actor: ActorZoom})
-	return nil
 }
 
 // breakOrg moves the org connection, if match(it) holds, to state with
@@ -172,9 +136,14 @@ func (s *Service) dropPersonal(ctx context.Context, orgID, userID, zoomUserID st
 // (NEEDS_RECONNECT), the activity log and the event stream say so, and the
 // event lists the members who lose Zoom.
 func (s *Service) breakOrg(ctx context.Context, orgID string, match func(*store.OrgConnection) bool, state store.ConnectionState, reason store.StateReason) error {
+	pre, err := store.GetOrgConnection(ctx, s.cfg.Store, orgID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	affected := s.affectedBy(ctx, orgID, pre)
 	now := s.cfg.Now()
 	var before *store.OrgConnection
-	err := s.cfg.Store.Update(ctx, orgID, func(tx store.OrgTx) error {
+	err = s.cfg.Effects.Update(ctx, orgID, func(tx store.OrgTx) error {
 		before = nil
 		c, err := tx.OrgConnection()
 		if err != nil || c == nil || c.State == store.StateNotConnected || !match(c) {
@@ -199,75 +168,19 @@ func (s *Service) breakOrg(ctx context.Context, orgID string, match func(*store.
 			details["deleted"] = deletedOnOrgDeauth
 		}
 		tx.AppendActivity(store.ActivityEntry{Time: now, Kind: kind, Actor: ActorZoom, Details: details})
+		event := zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_NEEDS_RECONNECT
+		var unindex []store.IndexChange
+		if state == store.StateNotConnected {
+			event = zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED
+			unindex = orgIndexes(true, orgID, before.ZoomAccountID, before.InstallerZoomUserID)
+		}
+		tx.AddEffect(s.effect(change{kind: event, orgID: orgID, state: state, reason: reason, actor: ActorZoom, affected: affected}, unindex))
 		return nil
 	})
 	if err != nil || before == nil {
 		return err
 	}
 	s.log.WarnContext(ctx, "Zoom took the organization connection away", "org_id", orgID, "state", string(state), "reason", string(reason))
-	if state == store.StateNotConnected {
-		s.index(ctx, false, indexAccount, before.ZoomAccountID, orgID)
-		s.index(ctx, false, indexInstaller, before.InstallerZoomUserID, orgID)
-		s.index(ctx, false, indexOrgs, orgsConnected, orgID)
-	}
-	kind := zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_NEEDS_RECONNECT
-	if state == store.StateNotConnected {
-		kind = zcv1.ConnectionEventType_CONNECTION_EVENT_TYPE_DISCONNECTED
-	}
-	s.publish(ctx, change{kind: kind, orgID: orgID, state: state, reason: reason, actor: ActorZoom,
-		affected: s.affectedBy(ctx, orgID, before)})
-	return nil
-}
-
-// installerChanged re-checks a Zoom user the service depends on: as an org
-// connection's installer it must still be an Owner or Admin (Zoom does not
-// say how a role change appears in user.updated, so the user is read
-// again); as a member's Zoom identity, the cached match is dropped.
-func (s *Service) installerChanged(ctx context.Context, zoomUserID string, removed bool) error {
-	if zoomUserID == "" {
-		return nil
-	}
-	orgs, err := s.cfg.Store.IndexMembers(ctx, indexInstaller, zoomUserID)
-	if err != nil {
-		return err
-	}
-	for _, orgID := range orgs {
-		if err := s.checkInstaller(ctx, orgID, zoomUserID, removed); err != nil {
-			return err
-		}
-	}
-	return s.forIndexed(ctx, indexZoomUser, zoomUserID, "member", func(orgID, userID string) error {
-		return s.dropMatch(ctx, orgID, userID, zoomUserID, removed)
-	})
-}
-
-// checkInstaller decides whether the org connection still stands. Zoom
-// being down never marks a healthy connection broken: the error is
-// returned for a later retry instead.
-func (s *Service) checkInstaller(ctx context.Context, orgID, zoomUserID string, removed bool) error {
-	isInstaller := func(c *store.OrgConnection) bool { return c.InstallerZoomUserID == zoomUserID }
-	if removed {
-		return s.breakOrg(ctx, orgID, isInstaller, store.StateNeedsReconnect, store.ReasonInstallerRemoved)
-	}
-	token, err := s.AccessToken(ctx, ConnRef{OrgID: orgID}, "")
-	if e := errs.As(err); e != nil && (e.Reason == ReasonOrgNeedsReconnect || e.Reason == ReasonOrgNotConnected) {
-		return nil // nothing left to check
-	}
-	if err != nil {
-		return err
-	}
-	u, err := s.cfg.Zoom.GetUser(ctx, token, zoomUserID)
-	var ae *zoom.APIError
-	switch {
-	case errors.As(err, &ae) && ae.Code == zoom.CodeUserNotFound:
-		return s.breakOrg(ctx, orgID, isInstaller, store.StateNeedsReconnect, store.ReasonInstallerRemoved)
-	case err != nil:
-		return err
-	case u.Status == "inactive":
-		return s.breakOrg(ctx, orgID, isInstaller, store.StateNeedsReconnect, store.ReasonInstallerRemoved)
-	case !u.IsAccountAdmin():
-		return s.breakOrg(ctx, orgID, isInstaller, store.StateNeedsReconnect, store.ReasonAdminRoleLost)
-	}
 	return nil
 }
 
@@ -290,13 +203,13 @@ func (s *Service) dropMatch(ctx context.Context, orgID, userID, zoomUserID strin
 	})
 }
 
-// meetingDeleted marks a booking's meeting gone when Zoom deleted it.
-func (s *Service) meetingDeleted(ctx context.Context, zoomMeetingID string) error {
+// MeetingDeleted marks the bookings' meetings Zoom deleted as gone.
+func (s *Service) MeetingDeleted(ctx context.Context, zoomMeetingID string) error {
 	id, err := strconv.ParseInt(zoomMeetingID, 10, 64)
 	if err != nil {
 		return nil
 	}
-	refs, err := s.cfg.Store.IndexMembers(ctx, indexMeeting, zoomMeetingID)
+	refs, err := s.indexMembers(ctx, indexMeeting, zoomMeetingID)
 	if err != nil {
 		return err
 	}
@@ -326,7 +239,7 @@ func (s *Service) forIndexed(ctx context.Context, index, key, kind string, f fun
 	if key == "" {
 		return nil
 	}
-	refs, err := s.cfg.Store.IndexMembers(ctx, index, key)
+	refs, err := s.indexMembers(ctx, index, key)
 	if err != nil {
 		return err
 	}
@@ -340,47 +253,4 @@ func (s *Service) forIndexed(ctx context.Context, index, key, kind string, f fun
 		}
 	}
 	return nil
-}
-
-// webhookRetryIdle is how long a claimed event may stay unacknowledged
-// before another worker (in any replica) takes it over.
-const webhookRetryIdle = 30 * time.Second
-
-// RunWebhookWorker processes queued Zoom events until ctx ends. wake
-// shortens the wait after this process queued an event.
-func (s *Service) RunWebhookWorker(ctx context.Context, consumer string, wake <-chan struct{}, idle time.Duration) {
-	if idle <= 0 {
-		idle = webhookRetryIdle
-	}
-	for ctx.Err() == nil {
-		items, err := s.cfg.Store.ClaimWebhooks(ctx, consumer, 20, idle)
-		if err != nil && ctx.Err() == nil {
-			s.log.WarnContext(ctx, "claiming Zoom events", "error", err)
-		}
-		metrics.SetWebhookQueueOldest(oldestSent(items))
-		for _, it := range items {
-			if err := s.ProcessWebhook(ctx, it.Body); err != nil {
-				if it.Deliveries < 10 {
-					metrics.WebhooksProcessed.WithLabelValues("retry").Inc()
-					s.log.WarnContext(ctx, "processing a Zoom event failed; it will be retried", "attempt", it.Deliveries, "error", err)
-					continue
-				}
-				metrics.WebhooksProcessed.WithLabelValues("dropped").Inc()
-				s.log.ErrorContext(ctx, "giving up on a Zoom event after 10 attempts", "error", err)
-			} else {
-				metrics.WebhooksProcessed.WithLabelValues("ok").Inc()
-			}
-			if err := s.cfg.Store.AckWebhook(ctx, it.ID); err != nil {
-				s.log.WarnContext(ctx, "acknowledging a processed Zoom event", "error", err)
-			}
-		}
-		if len(items) > 0 {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-		case <-wake:
-		case <-time.After(time.Second):
-		}
-	}
 }

@@ -174,14 +174,29 @@ func Seed(ctx context.Context, st store.Store, p Plan, workers int) (SeedReport,
 	if err := g.Wait(); err != nil {
 		return SeedReport{}, err
 	}
+	// The index entries go through each org's effects, as the service
+	// writes them: one Update per org and chunk, then applied.
 	targets := p.indexedTargets()
+	byOrg := map[string][]store.IndexChange{}
+	for _, t := range targets {
+		index, key, member := connection.MemberIndexEntry(t.orgID, t.userID, zoomUserID(t.orgID, t.userID))
+		byOrg[t.orgID] = append(byOrg[t.orgID], store.IndexChange{Index: index, Key: key, Member: member})
+	}
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(max(workers, 1))
-	for _, t := range targets {
-		g.Go(func() error {
-			index, key, member := connection.MemberIndexEntry(t.orgID, t.userID, zoomUserID(t.orgID, t.userID))
-			return st.IndexAdd(gctx, index, key, member)
-		})
+	for orgID, changes := range byOrg {
+		for first := 0; first < len(changes); first += seedChunk {
+			chunk := changes[first:min(first+seedChunk, len(changes))]
+			g.Go(func() error {
+				if err := st.Update(gctx, orgID, func(tx store.OrgTx) error {
+					tx.AddEffect(store.Effect{Index: chunk})
+					return nil
+				}); err != nil {
+					return err
+				}
+				return st.ApplyEffects(gctx, orgID)
+			})
+		}
 	}
 	if err := g.Wait(); err != nil {
 		return SeedReport{}, fmt.Errorf("seeding the Zoom-user index: %w", err)

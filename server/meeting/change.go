@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
@@ -88,15 +87,17 @@ func (s *Service) Update(ctx context.Context, orgID, bookingID string, c Change)
 			metrics.Meetings.WithLabelValues("recreated").Inc()
 			next.ZoomMeetingID, next.JoinURL, next.Passcode, next.HostEmail = zm.ID, zm.JoinURL, cmp.Or(zm.Password, req.Password), zm.HostEmail
 			next.ZoomUserID, next.Gone = zm.HostID, false
-			s.cfg.Connections.IndexMeeting(ctx, strconv.FormatInt(zm.ID, 10), orgID, bookingID)
 		}
 	}
 	if err != nil {
 		return nil, mapZoomError(err, m)
 	}
 	next.UpdatedAt = s.cfg.Now()
-	err = s.cfg.Store.Update(context.WithoutCancel(ctx), orgID, func(tx store.OrgTx) error {
+	err = s.cfg.Effects.Update(context.WithoutCancel(ctx), orgID, func(tx store.OrgTx) error {
 		tx.SetMeeting(&next)
+		if changes := connection.MeetingIndexes(orgID, bookingID, m.ZoomMeetingID, next.ZoomMeetingID); changes != nil {
+			tx.AddEffect(store.Effect{Index: changes})
+		}
 		return nil
 	})
 	return &next, err
@@ -154,8 +155,15 @@ func (s *Service) Delete(ctx context.Context, orgID, bookingID string) error {
 			}
 		}
 	}
-	err = s.cfg.Store.Update(context.WithoutCancel(ctx), orgID, func(tx store.OrgTx) error {
+	err = s.cfg.Effects.Update(context.WithoutCancel(ctx), orgID, func(tx store.OrgTx) error {
+		cur, err := tx.Meeting(bookingID)
+		if err != nil || cur == nil {
+			return err
+		}
 		tx.DeleteMeeting(bookingID)
+		if changes := connection.MeetingIndexes(orgID, bookingID, cur.ZoomMeetingID, 0); changes != nil {
+			tx.AddEffect(store.Effect{Index: changes})
+		}
 		return nil
 	})
 	if err == nil {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -22,8 +21,10 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/metrics"
+	"github.com/zoomconnect/zoomconnect/server/outbox"
 	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
 
@@ -45,8 +46,12 @@ const (
 
 // Config wires a Service.
 type Config struct {
-	Store       store.Store
-	Connections *connection.Service
+	Store store.Store
+	// Effects commits the changes that index a meeting (see
+	// connection.MeetingIndexes); New makes one over Store if nil.
+	Effects     *outbox.Relay
+	Connections Connections
+	Tokens      Tokens
 	Zoom        *zoom.Client
 	// ReservationTTL is how long a caller may take to create a meeting
 	// before another caller may take over (and first search Zoom for it).
@@ -56,6 +61,20 @@ type Config struct {
 	ZoomRate float64
 	Now      func() time.Time
 	Logger   *slog.Logger
+}
+
+// Connections is what meetings need of the Zoom connections: which
+// connection serves a host, and the org's meeting settings.
+// *connection.Service is one.
+type Connections interface {
+	EffectiveAccounts(ctx context.Context, orgID string, userIDs []string) ([]connection.Resolution, error)
+	Settings(ctx context.Context, orgID string) (store.OrgSettings, error)
+}
+
+// Tokens hands out a usable access token of a connection, refreshed when
+// failed is the token Zoom just refused. *tokens.Service is one.
+type Tokens interface {
+	AccessToken(ctx context.Context, r tokens.Ref, failed string) (string, error)
 }
 
 // Service implements the meeting RPCs.
@@ -77,6 +96,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Effects == nil {
+		cfg.Effects = outbox.New(cfg.Store, cfg.Logger)
 	}
 	return &Service{cfg: cfg, limiter: newAccountLimiter(cfg.ZoomRate)}
 }
@@ -325,7 +347,7 @@ func (s *Service) record(ctx context.Context, m *store.Meeting, owner string, h 
 	now := s.cfg.Now()
 	var result *store.Meeting
 	duplicate := false
-	err := s.cfg.Store.Update(context.WithoutCancel(ctx), m.OrgID, func(tx store.OrgTx) error {
+	err := s.cfg.Effects.Update(context.WithoutCancel(ctx), m.OrgID, func(tx store.OrgTx) error {
 		cur, err := tx.Meeting(m.BookingID)
 		if err != nil {
 			return err
@@ -333,6 +355,9 @@ func (s *Service) record(ctx context.Context, m *store.Meeting, owner string, h 
 		if cur != nil && cur.State == store.MeetingCreated && cur.ZoomMeetingID != zm.ID {
 			result, duplicate = cur, true
 			return nil
+		}
+		if changes := connection.MeetingIndexes(m.OrgID, m.BookingID, 0, zm.ID); changes != nil {
+			tx.AddEffect(store.Effect{Index: changes})
 		}
 		next := *m
 		next.State, next.ReservedBy, next.ReservedUntil, next.Uncertain = store.MeetingCreated, "", time.Time{}, false
@@ -346,7 +371,6 @@ func (s *Service) record(ctx context.Context, m *store.Meeting, owner string, h 
 	if err != nil {
 		return nil, err
 	}
-	s.cfg.Connections.IndexMeeting(ctx, strconv.FormatInt(result.ZoomMeetingID, 10), m.OrgID, m.BookingID)
 	if duplicate {
 		_ = s.call(ctx, h.ref, h.account, true, func(token string) error { return s.cfg.Zoom.DeleteMeeting(ctx, token, zm.ID) })
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zoomconnect/zoomconnect/server/connection"
 	"github.com/zoomconnect/zoomconnect/server/errs"
+	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 	"golang.org/x/time/rate"
 )
@@ -48,7 +49,7 @@ func (l *accountLimiter) wait(ctx context.Context, account string) error {
 // creating a meeting is not), all while the caller's deadline allows. A
 // missing scope is never retried: only the Zoom app's configuration fixes it.
 func (s *Service) call(ctx context.Context, ref connection.ConnRef, account string, retryable bool, fn func(token string) error) error {
-	token, err := s.cfg.Connections.AccessToken(ctx, ref, "")
+	token, err := s.cfg.Tokens.AccessToken(ctx, ref, "")
 	if err != nil {
 		return err
 	}
@@ -63,9 +64,9 @@ func (s *Service) call(ctx context.Context, ref connection.ConnRef, account stri
 		switch {
 		case err == nil:
 			return nil
-		case errors.As(err, &ae) && ae.HTTPStatus == http.StatusUnauthorized && ae.Code == zoom.CodeInvalidAccessToken && !refreshed:
+		case tokens.InvalidToken(err) && !refreshed:
 			refreshed = true
-			if token, err = s.cfg.Connections.AccessToken(ctx, ref, token); err != nil {
+			if token, err = s.cfg.Tokens.AccessToken(ctx, ref, token); err != nil {
 				return err
 			}
 			continue

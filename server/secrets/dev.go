@@ -20,15 +20,25 @@ const DevKeyringFile = "dev-encryption-keys"
 // keyring (worth a log line: anything sealed before is now unreadable).
 // Never use this in production: the key sits next to the data.
 func LoadOrCreateDevKeyring(dir string) (kr *Keyring, created bool, err error) {
-	spec, created, err := loadOrCreate(dir, DevKeyringFile, GenerateKeyringSpec)
+	spec, created, err := LoadOrCreateDevKeyringSpec(dir)
 	if err != nil {
 		return nil, false, err
 	}
 	kr, err = ParseKeyring(spec)
+	return kr, created, err
+}
+
+// LoadOrCreateDevKeyringSpec is LoadOrCreateDevKeyring's keyring as its
+// spec, for a configuration to carry; the spec is checked.
+func LoadOrCreateDevKeyringSpec(dir string) (spec string, created bool, err error) {
+	spec, created, err = loadOrCreate(dir, DevKeyringFile, GenerateKeyringSpec)
 	if err != nil {
-		return nil, false, fmt.Errorf("secrets: %s: %w", filepath.Join(dir, DevKeyringFile), err)
+		return "", false, err
 	}
-	return kr, created, nil
+	if _, err := ParseKeyring(spec); err != nil {
+		return "", false, fmt.Errorf("secrets: %s: %w", filepath.Join(dir, DevKeyringFile), err)
+	}
+	return spec, created, nil
 }
 
 // LoadOrCreateDevSecret returns the dev-mode secret kept in dir/name

@@ -215,7 +215,37 @@ type OrgTx interface {
 	Meeting(bookingID string) (*Meeting, error)
 	SetMeeting(m *Meeting)
 	DeleteMeeting(bookingID string)
+	// AddEffect queues what the change must cause outside the org's
+	// records (index entries, an event) in the same atomic commit: once
+	// Update returns nil, the effect is applied exactly once (see
+	// Store.ApplyEffects), even if the process dies right after.
+	AddEffect(e Effect)
 }
+
+// Effect is what one committed change causes outside its org's records:
+// changes of the indexes across orgs and an event in the global stream.
+// A backend applies it in the commit itself (bbolt) or from a per-org
+// outbox written in the commit (Redis, whose indexes and stream live in
+// other cluster slots); either way it is applied once, in commit order.
+type Effect struct {
+	Index []IndexChange `json:"index,omitempty"`
+	// Event is the payload appended to the event stream; nil for none.
+	Event []byte `json:"event,omitempty"`
+}
+
+// IndexChange adds a member to (or, with Remove, removes it from) the
+// entry key of an index across orgs (see Store.IndexMembers).
+type IndexChange struct {
+	Index  string `json:"index"`
+	Key    string `json:"key"`
+	Member string `json:"member"`
+	Remove bool   `json:"remove,omitempty"`
+}
+
+// EffectsGrace is how long after a commit began an org may stay marked as
+// having pending effects once its outbox is empty: a writer marks the org
+// just before it commits, so the marker must outlive that window.
+const EffectsGrace = 10 * time.Second
 
 // MeetingState is where the creation of a booking's Zoom meeting stands.
 type MeetingState string
@@ -328,18 +358,27 @@ type Store interface {
 	// AckWebhook removes a processed webhook from the queue.
 	AckWebhook(ctx context.Context, id string) error
 
-	// IndexAdd, IndexRemove and IndexMembers maintain lookups across orgs
-	// (a Zoom account to the orgs connected to it, a Zoom user or meeting to
-	// the records naming it). They live outside the orgs' transactions (in
-	// a cluster, in other slots), so callers write them after the records
-	// and verify what they find against the records.
-	IndexAdd(ctx context.Context, index, key, member string) error
-	IndexRemove(ctx context.Context, index, key, member string) error
-	IndexMembers(ctx context.Context, index, key string) ([]string, error)
+	// ApplyEffects applies the effects that committed Updates of orgID
+	// queued (OrgTx.AddEffect) and that are still pending, in commit
+	// order, and forgets them. It is idempotent and safe to call from any
+	// number of processes at once: an event is appended to the stream
+	// exactly once whatever fails or repeats, keeping its id. When it
+	// returns nil, every effect committed before the call is applied.
+	ApplyEffects(ctx context.Context, orgID string) error
 
-	// AppendEvent adds a connection change event to the bounded global
-	// event stream (the newest MaxEvents are kept) and returns its id.
-	AppendEvent(ctx context.Context, payload []byte) (id string, err error)
+	// PendingEffects lists the orgs that may have effects pending (a
+	// superset: it includes orgs whose effects were just applied, for up
+	// to EffectsGrace), so that a relay finds the work that a process
+	// left behind when it died between a commit and ApplyEffects.
+	PendingEffects(ctx context.Context) ([]string, error)
+
+	// IndexMembers lists the members of an index entry across orgs (a
+	// Zoom account to the orgs connected to it, a Zoom user or meeting to
+	// the records naming it), sorted. Indexes change only through effects;
+	// readers verify what they find against the records, and call
+	// ApplyEffects first (or PendingEffects) when missing a pending entry
+	// would matter.
+	IndexMembers(ctx context.Context, index, key string) ([]string, error)
 
 	// LastEventID is the id of the newest event ("0-0" when there is none):
 	// a reader that wants only what comes next starts there and keeps its

@@ -32,22 +32,16 @@ const MaxBody = 1 << 20
 // MaxSkew is how far an event's timestamp may be from now.
 const MaxSkew = 5 * time.Minute
 
-// Events the service acts on; others are acknowledged and ignored.
-var Handled = map[string]bool{
-	"app_deauthorized":   true,
-	"user.updated":       true,
-	"user.deactivated":   true,
-	"user.deleted":       true,
-	"user.disassociated": true,
-	"meeting.deleted":    true,
-}
-
 // Handler serves Path.
 type Handler struct {
 	// Secrets are the webhook secret tokens of the service's Zoom apps (each
 	// app has its own; both post here). Without one every event is refused
 	// (fail closed).
 	Secrets [][]byte
+	// Handles (required) reports whether the service acts on an event type
+	// (the one list is the processor's): those are queued, others
+	// acknowledged and ignored.
+	Handles func(event string) bool
 	Store   store.Store
 	// Queued is told (without blocking) that an event was queued, so a
 	// worker in this process can start at once.
@@ -146,7 +140,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case env.Event == "endpoint.url_validation":
 		validate(w, env, secret)
-	case !Handled[env.Event]:
+	case !h.Handles(env.Event):
 		h.Logger.InfoContext(r.Context(), "ignored a Zoom event the service does not act on", "event", env.Event)
 		w.WriteHeader(http.StatusNoContent)
 	default:

@@ -307,6 +307,10 @@ const (
 	ConnectedUserStatus_CONNECTED_USER_STATUS_NEEDS_RECONNECT ConnectedUserStatus = 3
 	// The org is connected but the member has no Zoom user in its account.
 	ConnectedUserStatus_CONNECTED_USER_STATUS_NOT_IN_ZOOM_ACCOUNT ConnectedUserStatus = 4
+	// The org is connected and the member's Zoom user is being looked up in
+	// its account (in the background, retried until Zoom answers); meanwhile
+	// the org connection serves the member by email.
+	ConnectedUserStatus_CONNECTED_USER_STATUS_MATCHING ConnectedUserStatus = 5
 )
 
 // Enum value maps for ConnectedUserStatus.
@@ -317,6 +321,7 @@ var (
 		2: "CONNECTED_USER_STATUS_NOT_CONNECTED",
 		3: "CONNECTED_USER_STATUS_NEEDS_RECONNECT",
 		4: "CONNECTED_USER_STATUS_NOT_IN_ZOOM_ACCOUNT",
+		5: "CONNECTED_USER_STATUS_MATCHING",
 	}
 	ConnectedUserStatus_value = map[string]int32{
 		"CONNECTED_USER_STATUS_UNSPECIFIED":         0,
@@ -324,6 +329,7 @@ var (
 		"CONNECTED_USER_STATUS_NOT_CONNECTED":       2,
 		"CONNECTED_USER_STATUS_NEEDS_RECONNECT":     3,
 		"CONNECTED_USER_STATUS_NOT_IN_ZOOM_ACCOUNT": 4,
+		"CONNECTED_USER_STATUS_MATCHING":            5,
 	}
 )
 
@@ -3765,13 +3771,14 @@ const file_zoomconnect_v1_connection_proto_rawDesc = "" +
 	"*RESOLUTION_REASON_USER_NOT_IN_ZOOM_ACCOUNT\x10\x05\x12#\n" +
 	"\x1fRESOLUTION_REASON_USER_DETACHED\x10\x06\x12.\n" +
 	"*RESOLUTION_REASON_PERSONAL_NEEDS_RECONNECT\x10\a\x12!\n" +
-	"\x1dRESOLUTION_REASON_ORG_PENDING\x10\b*\xe4\x01\n" +
+	"\x1dRESOLUTION_REASON_ORG_PENDING\x10\b*\x88\x02\n" +
 	"\x13ConnectedUserStatus\x12%\n" +
 	"!CONNECTED_USER_STATUS_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fCONNECTED_USER_STATUS_CONNECTED\x10\x01\x12'\n" +
 	"#CONNECTED_USER_STATUS_NOT_CONNECTED\x10\x02\x12)\n" +
 	"%CONNECTED_USER_STATUS_NEEDS_RECONNECT\x10\x03\x12-\n" +
-	")CONNECTED_USER_STATUS_NOT_IN_ZOOM_ACCOUNT\x10\x04*\xcc\x03\n" +
+	")CONNECTED_USER_STATUS_NOT_IN_ZOOM_ACCOUNT\x10\x04\x12\"\n" +
+	"\x1eCONNECTED_USER_STATUS_MATCHING\x10\x05*\xcc\x03\n" +
 	"\fActivityKind\x12\x1d\n" +
 	"\x19ACTIVITY_KIND_UNSPECIFIED\x10\x00\x12(\n" +
 	"$ACTIVITY_KIND_ORG_CONNECTION_STARTED\x10\x01\x12\x1f\n" +

@@ -17,6 +17,9 @@
 //	indexes          <index> NUL <key> NUL <member>  nothing
 //	events           <seq>                      the payload of an event
 //
+// The effects an Update queues (index changes, events) are written in its
+// own transaction: nothing is ever pending, ApplyEffects has nothing to do.
+//
 // Org ids never contain NUL, so the records of one org are contiguous and
 // sorted by user id (ListMembers is a cursor walk), and activity keys (ms
 // and seq as 8-byte big-endian numbers, see backend.ActivityID) sort like
@@ -35,8 +38,9 @@
 // big-endian, so keys sort like it), which bbolt persists and never hands
 // out twice; their IDs are "<seq>-0", like Redis stream IDs. A webhook's
 // record holds its claim: claiming rewrites it, acknowledging deletes it.
-// AppendEvent deletes the events beyond store.MaxEvents, and wakes the
-// ReadEvents that wait (in this process: the only one using the file).
+// Appending an event deletes the events beyond store.MaxEvents; its commit
+// wakes the ReadEvents that wait (in this process: the only one using the
+// file).
 package boltstore
 
 import (
@@ -142,7 +146,7 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(store.OrgTx) e
 		return unavailable("update", err)
 	}
 	defer tx.Rollback()
-	t := &orgTx{tx: tx, orgID: orgID}
+	t := &orgTx{store: s, tx: tx, orgID: orgID}
 	err = fn(t)
 	t.done = true
 	switch {
@@ -163,6 +167,9 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(store.OrgTx) e
 	}
 	if t.changed {
 		s.hub.publish(orgID)
+	}
+	if t.events {
+		s.appended.broadcast()
 	}
 	return nil
 }

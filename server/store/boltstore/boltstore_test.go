@@ -166,11 +166,11 @@ func TestClosedStoreUnavailable(t *testing.T) {
 		"EnqueueWebhook": func() error { _, err := s.EnqueueWebhook(ctx, "k", nil); return err },
 		"ClaimWebhooks":  func() error { _, err := s.ClaimWebhooks(ctx, "c", 10, 0); return err },
 		"AckWebhook":     func() error { return s.AckWebhook(ctx, "1-0") },
-		"IndexAdd":       func() error { return s.IndexAdd(ctx, "i", "k", "m") },
-		"IndexRemove":    func() error { return s.IndexRemove(ctx, "i", "k", "m") },
 		"IndexMembers":   func() error { _, err := s.IndexMembers(ctx, "i", "k"); return err },
-		"AppendEvent":    func() error { _, err := s.AppendEvent(ctx, nil); return err },
-		"ReadEvents":     func() error { _, err := s.ReadEvents(ctx, "", 10, time.Second); return err },
+		"Update with an effect": func() error {
+			return s.Update(ctx, "org-1", func(tx store.OrgTx) error { tx.AddEffect(store.Effect{Event: []byte("p")}); return nil })
+		},
+		"ReadEvents": func() error { _, err := s.ReadEvents(ctx, "", 10, time.Second); return err },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, store.ErrUnavailable) {

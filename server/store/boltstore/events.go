@@ -16,26 +16,19 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/store/internal/backend"
 )
 
-// AppendEvent implements store.Store in one write transaction, which also
+// appendEvent adds an event inside tx (an Update applying an effect) and
 // deletes the events beyond the newest maxEvents: sequence numbers have no
-// gaps, so those are the keys up to seq-maxEvents, usually just one.
-func (s *Store) AppendEvent(ctx context.Context, payload []byte) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("boltstore: append event: %w", err)
-	}
-	tx, err := s.db.Begin(true)
-	if err != nil {
-		return "", unavailable("append event", err)
-	}
-	defer tx.Rollback()
+// gaps, so those are the keys up to seq-maxEvents, usually just one. The
+// caller wakes the readers once tx commits.
+func (s *Store) appendEvent(tx *bolt.Tx, payload []byte) error {
 	b := tx.Bucket(eventBucket)
 	seq, err := b.NextSequence()
 	if err != nil {
-		return "", fmt.Errorf("boltstore: append event: %w", err)
+		return fmt.Errorf("boltstore: append event: %w", err)
 	}
 	// bbolt keeps a nil value as an empty one.
 	if err := b.Put(seqKey(seq), payload); err != nil {
-		return "", fmt.Errorf("boltstore: append event: %w", err)
+		return fmt.Errorf("boltstore: append event: %w", err)
 	}
 	if seq > s.maxEvents {
 		cutoff := seqKey(seq - s.maxEvents)
@@ -46,14 +39,10 @@ func (s *Store) AppendEvent(ctx context.Context, payload []byte) (string, error)
 			doomed = append(doomed, k)
 		}
 		if err := deleteKeys(b, doomed); err != nil {
-			return "", fmt.Errorf("boltstore: trim events: %w", err)
+			return fmt.Errorf("boltstore: trim events: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return "", unavailable("append event", err)
-	}
-	s.appended.broadcast()
-	return seqID(seq), nil
+	return nil
 }
 
 // LastEventID implements store.Store: the last sequence handed out, whose
@@ -68,7 +57,7 @@ func (s *Store) LastEventID(context.Context) (string, error) {
 }
 
 // ReadEvents implements store.Store. A reader that finds nothing waits
-// for the next AppendEvent (of this Store, the only writer of its file),
+// for the next event appended (by an Update of this Store, the only writer of its file),
 // wait, ctx or Close, whichever comes first, and reads again.
 func (s *Store) ReadEvents(ctx context.Context, after string, limit int, wait time.Duration) ([]store.Event, error) {
 	if err := ctx.Err(); err != nil {

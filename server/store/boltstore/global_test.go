@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/zoomconnect/zoomconnect/server/store"
+	"github.com/zoomconnect/zoomconnect/server/store/storetest"
 )
 
 func openInternal(t *testing.T) *Store {
@@ -31,7 +32,7 @@ func TestEventsTrimmed(t *testing.T) {
 	s.maxEvents = 10
 	ctx := t.Context()
 	for i := 1; i <= 25; i++ {
-		id, err := s.AppendEvent(ctx, fmt.Appendf(nil, "event %d", i))
+		id, err := storetest.AppendEvent(ctx, s, fmt.Appendf(nil, "event %d", i))
 		if err != nil {
 			t.Fatalf("AppendEvent: %v", err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/store/internal/backend"
 )
 
@@ -14,43 +15,48 @@ import (
 // <member>, with an empty value: index names and keys have no NUL, so the
 // members of one key are contiguous, sorted, and no others.
 
-// IndexAdd implements store.Store.
-func (s *Store) IndexAdd(ctx context.Context, index, key, member string) error {
-	return s.updateIndex(ctx, "index add", index, key, member, func(b *bolt.Bucket, k []byte) error {
-		return b.Put(k, nil)
-	})
+// applyEffect writes an effect inside the Update that queued it: the
+// indexes and the events live in the same file, so the change and its
+// effects commit together and nothing is ever pending. It reports whether
+// an event was appended.
+func (s *Store) applyEffect(tx *bolt.Tx, e store.Effect) (appended bool, err error) {
+	for _, c := range e.Index {
+		if err := backend.CheckIndexChange(c); err != nil {
+			return false, err
+		}
+	}
+	b := tx.Bucket(indexBucket)
+	for _, c := range e.Index {
+		k := append(indexPrefix(c.Index, c.Key), c.Member...)
+		if c.Remove {
+			err = b.Delete(k)
+		} else {
+			err = b.Put(k, nil)
+		}
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", where(indexBucket, k), err)
+		}
+	}
+	if e.Event == nil {
+		return false, nil
+	}
+	if err := s.appendEvent(tx, e.Event); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
-// IndexRemove implements store.Store.
-func (s *Store) IndexRemove(ctx context.Context, index, key, member string) error {
-	return s.updateIndex(ctx, "index remove", index, key, member, func(b *bolt.Bucket, k []byte) error {
-		return b.Delete(k)
-	})
+// ApplyEffects implements store.Store: Update applied them already.
+func (s *Store) ApplyEffects(ctx context.Context, orgID string) error {
+	return begin(ctx, "apply effects", orgID)
 }
 
-func (s *Store) updateIndex(ctx context.Context, op, index, key, member string, write func(*bolt.Bucket, []byte) error) error {
+// PendingEffects implements store.Store: none ever are.
+func (s *Store) PendingEffects(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("boltstore: %s: %w", op, err)
+		return nil, fmt.Errorf("boltstore: pending effects: %w", err)
 	}
-	if err := backend.CheckIndexKey(index, key); err != nil {
-		return fmt.Errorf("boltstore: %s: %w", op, err)
-	}
-	if err := backend.CheckIndexMember(member); err != nil {
-		return fmt.Errorf("boltstore: %s: %w", op, err)
-	}
-	tx, err := s.db.Begin(true)
-	if err != nil {
-		return unavailable(op, err)
-	}
-	defer tx.Rollback()
-	k := append(indexPrefix(index, key), member...)
-	if err := write(tx.Bucket(indexBucket), k); err != nil {
-		return fmt.Errorf("%s: %s: %w", where(indexBucket, k), op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return unavailable(op, err)
-	}
-	return nil
+	return nil, nil
 }
 
 // IndexMembers implements store.Store; the members come sorted.

@@ -19,11 +19,13 @@ var errTxDone = errors.New("boltstore: OrgTx used after its Update returned")
 // orgTx is the store.OrgTx of Update. It reads and writes the bbolt
 // transaction directly, so reads see the earlier writes.
 type orgTx struct {
+	store    *Store
 	tx       *bolt.Tx
 	orgID    string
 	written  bool  // something was written: commit
 	changed  bool  // something but meetings was written: notify
 	appended bool  // activity was appended: trim it
+	events   bool  // an effect appended an event: wake the readers
 	done     bool  // Update returned
 	err      error // the first failed write, which Update returns
 }
@@ -118,6 +120,21 @@ func (t *orgTx) AppendActivity(e store.ActivityEntry) {
 	e.ID = "" // the key holds it
 	txPut(t, "AppendActivity", activityBucket, activityKey(t.orgID, backend.NextActivityID(last, e.Time)), &e)
 	t.appended = true
+}
+
+// AddEffect applies the effect in this transaction (see applyEffect).
+// Effects alone notify nobody: no Snapshot reads indexes or events.
+func (t *orgTx) AddEffect(e store.Effect) {
+	if t.done || t.err != nil {
+		return
+	}
+	appended, err := t.store.applyEffect(t.tx, e)
+	if err != nil {
+		t.fail(fmt.Errorf("boltstore: AddEffect: %w", err))
+		return
+	}
+	t.written = true
+	t.events = t.events || appended
 }
 
 func (t *orgTx) fail(err error) {

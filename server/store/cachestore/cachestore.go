@@ -14,8 +14,8 @@
 // and by the users per org (see the options): with many orgs and members,
 // as at SaaS scale, the byte bound is the one that holds RSS down.
 // Everything but Snapshot and
-// Update passes through, meetings, leases, the webhook inbox, the indexes
-// and the event stream included: they are never cached.
+// Update passes through, meetings, leases, the webhook inbox, the effects,
+// the indexes and the event stream included: they are never cached.
 //
 // Meetings are no part of a Snapshot, and the backends notify nobody of an
 // Update that writes only meetings, so that other replicas keep their
@@ -408,24 +408,19 @@ func (s *Store) ClaimWebhooks(ctx context.Context, consumer string, limit int, m
 // AckWebhook implements store.Store by passing through.
 func (s *Store) AckWebhook(ctx context.Context, id string) error { return s.inner.AckWebhook(ctx, id) }
 
-// IndexAdd implements store.Store by passing through.
-func (s *Store) IndexAdd(ctx context.Context, index, key, member string) error {
-	return s.inner.IndexAdd(ctx, index, key, member)
+// ApplyEffects implements store.Store by passing through.
+func (s *Store) ApplyEffects(ctx context.Context, orgID string) error {
+	return s.inner.ApplyEffects(ctx, orgID)
 }
 
-// IndexRemove implements store.Store by passing through.
-func (s *Store) IndexRemove(ctx context.Context, index, key, member string) error {
-	return s.inner.IndexRemove(ctx, index, key, member)
+// PendingEffects implements store.Store by passing through.
+func (s *Store) PendingEffects(ctx context.Context) ([]string, error) {
+	return s.inner.PendingEffects(ctx)
 }
 
 // IndexMembers implements store.Store by passing through.
 func (s *Store) IndexMembers(ctx context.Context, index, key string) ([]string, error) {
 	return s.inner.IndexMembers(ctx, index, key)
-}
-
-// AppendEvent implements store.Store by passing through.
-func (s *Store) AppendEvent(ctx context.Context, payload []byte) (string, error) {
-	return s.inner.AppendEvent(ctx, payload)
 }
 
 // LastEventID passes through.

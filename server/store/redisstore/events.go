@@ -15,22 +15,6 @@ import (
 // The event stream is one Redis stream whose entries hold the payload in
 // the field "payload"; event IDs are its stream IDs ("<ms>-<seq>").
 
-// AppendEvent implements store.Store with XADD, trimming the stream to
-// about store.MaxEvents: "~" trims whole stream nodes only, so a few more
-// (up to a node's worth, 100 by default) may be kept, at a much lower cost.
-func (s *Store) AppendEvent(ctx context.Context, payload []byte) (string, error) {
-	id, err := s.client.XAdd(ctx, &redis.XAddArgs{
-		Stream: eventsKey,
-		MaxLen: s.maxEvents,
-		Approx: true,
-		Values: []any{payloadField, payload},
-	}).Result()
-	if err != nil {
-		return "", redisErr(ctx, "append event", err)
-	}
-	return id, nil
-}
-
 // LastEventID implements store.Store.
 func (s *Store) LastEventID(ctx context.Context) (string, error) {
 	last, err := s.client.XRevRangeN(ctx, eventsKey, "+", "-", 1).Result()

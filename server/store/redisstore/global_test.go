@@ -14,6 +14,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
 	"github.com/zoomconnect/zoomconnect/server/store"
 	"github.com/zoomconnect/zoomconnect/server/store/redisstore"
+	"github.com/zoomconnect/zoomconnect/server/store/storetest"
 )
 
 const (
@@ -21,7 +22,7 @@ const (
 	eventsKey = "zoomconnect:events"
 )
 
-// testEventsTrimmed: AppendEvent trims the stream to about the bound (a
+// testEventsTrimmed: appending an event trims the stream to about the bound (a
 // knob here, not to append store.MaxEvents events): "~" keeps whole stream
 // nodes, of up to 100 entries by default.
 func testEventsTrimmed(t *testing.T, srv *redistest.Server) {
@@ -32,7 +33,7 @@ func testEventsTrimmed(t *testing.T, srv *redistest.Server) {
 	redisstore.SetMaxEvents(s, bound)
 	var last string
 	for i := range appends {
-		id, err := s.AppendEvent(t.Context(), fmt.Appendf(nil, "event %d", i))
+		id, err := storetest.AppendEvent(t.Context(), s, fmt.Appendf(nil, "event %d", i))
 		if err != nil {
 			t.Fatalf("AppendEvent: %v", err)
 		}
@@ -88,7 +89,7 @@ func testMalformedGlobal(t *testing.T, srv *redistest.Server) {
 		},
 		"events of the wrong type": {
 			spoil: func() error { return admin.Set(ctx, eventsKey, "x", 0).Err() },
-			call:  func() error { _, err := s.AppendEvent(ctx, []byte("p")); return err },
+			call:  func() error { _, err := storetest.AppendEvent(ctx, s, []byte("p")); return err },
 		},
 		"index of the wrong type": {
 			spoil: func() error { return admin.Set(ctx, indexKey, "x", 0).Err() },
@@ -96,7 +97,9 @@ func testMalformedGlobal(t *testing.T, srv *redistest.Server) {
 		},
 		"index of the wrong type added to": {
 			spoil: func() error { return admin.Set(ctx, indexKey, "x", 0).Err() },
-			call:  func() error { return s.IndexAdd(ctx, "malformed", "k", "m") },
+			call: func() error {
+				return storetest.ApplyEffect(ctx, s, store.Effect{Index: []store.IndexChange{{Index: "malformed", Key: "k", Member: "m"}}})
+			},
 		},
 	}
 	for name, tc := range cases {
@@ -135,11 +138,12 @@ func testGlobalKeyScheme(t *testing.T, c *redistest.Cluster) {
 	sum := sha256.Sum256([]byte(dedupeKey))
 	seen := "zc:{webhooks}:seen:" + hex.EncodeToString(sum[:])
 	index := "zc:idx:account:zoom-account-" + orgID(t)
-	if err := s.IndexAdd(ctx, "account", strings.TrimPrefix(index, "zc:idx:account:"), "org-1"); err != nil {
-		t.Fatalf("IndexAdd: %v", err)
+	effect := store.Effect{
+		Index: []store.IndexChange{{Index: "account", Key: strings.TrimPrefix(index, "zc:idx:account:"), Member: "org-1"}},
+		Event: []byte("payload"),
 	}
-	if _, err := s.AppendEvent(ctx, []byte("payload")); err != nil {
-		t.Fatalf("AppendEvent: %v", err)
+	if err := storetest.ApplyEffect(ctx, s, effect); err != nil {
+		t.Fatalf("ApplyEffect: %v", err)
 	}
 	for key, typ := range map[string]string{inboxKey: "stream", seen: "string", index: "set", eventsKey: "stream"} {
 		if got, err := cc.Type(ctx, key).Result(); err != nil || got != typ {

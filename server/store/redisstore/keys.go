@@ -31,6 +31,9 @@ func personalKey(orgID, userID string) string { return orgPrefix(orgID) + ":pers
 // the prefix that tells meeting writes, which publish nothing, apart.
 func meetingKey(orgID, bookingID string) string { return orgPrefix(orgID) + ":meeting:" + bookingID }
 
+// outboxKey is the list of an org's committed effects not yet applied.
+func outboxKey(orgID string) string { return orgPrefix(orgID) + ":outbox" }
+
 func leaseKey(orgID, name string) string { return orgPrefix(orgID) + ":lease:" + name }
 
 func stateKey(orgID string, idHash []byte) string {
@@ -53,7 +56,16 @@ const (
 	eventsKey = "zoomconnect:events"
 	// payloadField is the field of an event that holds its payload.
 	payloadField = "payload"
+	// pendingKey is the sorted set of the orgs that may have effects in
+	// their outbox, scored by when (Redis time, ms) a commit marked them.
+	pendingKey = "zc:effects:pending"
 )
+
+// appliedKey remembers, for a while, that the event of an outbox entry was
+// appended, and as which id. Its hash tag is the event stream's name,
+// which hashes to the stream's own slot: the append and the marker are one
+// script.
+func appliedKey(entryID string) string { return "zc:{" + eventsKey + "}:applied:" + entryID }
 
 // seenKey remembers a dedupe key for store.WebhookDedupeWindow; hashed,
 // since a dedupe key may be long or hold anything.

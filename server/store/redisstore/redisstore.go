@@ -15,6 +15,7 @@
 //	zc:{org:<orgID>}:state:<hex of IDHash>  JSON store.OAuthState, expiring at ExpiresAt
 //	zc:{org:<orgID>}:meeting:<bookingID>    JSON store.Meeting
 //	zc:{org:<orgID>}:lease:<name>           the owner of the lease, expiring with it
+//	zc:{org:<orgID>}:outbox                 list of the org's committed effects not yet applied (see effects.go)
 //
 // The global parts of the contract have keys of their own (see keys.go):
 //
@@ -22,6 +23,8 @@
 //	zc:{webhooks}:seen:<hex of SHA-256 of the dedupe key>  "1", expiring after store.WebhookDedupeWindow
 //	zoomconnect:events                  stream of events (field "payload"), trimmed to about store.MaxEvents
 //	zc:idx:<index>:<key>                set of the members of an index key
+//	zc:effects:pending                  sorted set of the orgs whose outbox may hold effects, scored by Redis time (ms)
+//	zc:{zoomconnect:events}:applied:<entry id>  id of the event an outbox entry appended, for a day (same slot as the stream)
 //
 // The inbox and the dedupe keys share the hash tag {webhooks}: queueing a
 // webhook is one script over both (see webhook.go). Claiming takes over
@@ -155,7 +158,7 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(store.OrgTx) e
 		// The connection key is watched up front: a cluster client needs a
 		// key to pick the node. The others are watched as fn reads them.
 		err := s.client.Watch(ctx, func(rtx *redis.Tx) error {
-			t := newOrgTx(ctx, rtx, orgID)
+			t := newOrgTx(ctx, s.client, rtx, orgID)
 			if abort = fn(t); abort != nil {
 				return abort
 			}

@@ -19,9 +19,11 @@ import (
 // buffered (encoded at once, so callers may reuse what they set) and go out
 // in one MULTI/EXEC, which fails if a watched key changed meanwhile.
 type orgTx struct {
-	ctx   context.Context
-	rtx   *redis.Tx
-	orgID string
+	ctx context.Context
+	// client reaches keys outside the org's slot (the pending set).
+	client redis.UniversalClient
+	rtx    *redis.Tx
+	orgID  string
 	// read holds the values read so far; nil for an absent key.
 	read map[string][]byte
 	// write holds the buffered writes; nil deletes the key.
@@ -30,6 +32,8 @@ type orgTx struct {
 	// the members set.
 	members  map[string]bool
 	activity []pendingEntry
+	// effects holds the encoded outbox entries (see effects.go).
+	effects [][]byte
 	// err is the first failed read or encoding: Update returns it rather
 	// than commit writes that fn may have based on it.
 	err error
@@ -40,9 +44,9 @@ type pendingEntry struct {
 	data []byte // JSON without the ID
 }
 
-func newOrgTx(ctx context.Context, rtx *redis.Tx, orgID string) *orgTx {
+func newOrgTx(ctx context.Context, client redis.UniversalClient, rtx *redis.Tx, orgID string) *orgTx {
 	return &orgTx{
-		ctx: ctx, rtx: rtx, orgID: orgID,
+		ctx: ctx, client: client, rtx: rtx, orgID: orgID,
 		read: map[string][]byte{}, write: map[string][]byte{}, members: map[string]bool{},
 	}
 }
@@ -175,12 +179,19 @@ func (t *orgTx) readErr(err error) error {
 // only meetings), in one MULTI/EXEC. It returns redis.TxFailedErr if a
 // watched key changed since it was read.
 func (t *orgTx) commit() error {
-	if len(t.write) == 0 && len(t.activity) == 0 {
+	if len(t.write) == 0 && len(t.activity) == 0 && len(t.effects) == 0 {
 		return nil
 	}
 	ids, err := t.activityIDs()
 	if err != nil {
 		return err
+	}
+	if len(t.effects) > 0 {
+		// Before the commit: a relay must find the outbox even if this
+		// process dies right after it (see effects.go).
+		if err := markScript.Run(t.ctx, t.client, []string{pendingKey}, t.orgID).Err(); err != nil {
+			return err
+		}
 	}
 	minID := backend.ActivityCutoff(time.Now()).String()
 	_, err = t.rtx.TxPipelined(t.ctx, func(p redis.Pipeliner) error {
@@ -207,6 +218,13 @@ func (t *orgTx) commit() error {
 				ID:     ids[i].String(),
 				Values: []string{entryField, string(e.data)},
 			})
+		}
+		if len(t.effects) > 0 {
+			entries := make([]any, len(t.effects))
+			for i, e := range t.effects {
+				entries[i] = e
+			}
+			p.RPush(t.ctx, outboxKey(t.orgID), entries...)
 		}
 		if t.notifies() {
 			p.Publish(t.ctx, changesChannel, t.orgID)

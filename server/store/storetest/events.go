@@ -30,7 +30,7 @@ func newPrefix(t *testing.T) string { return t.Name() + " " + rand.Text() + " " 
 
 func appendEvent(t *testing.T, s store.Store, payload []byte) store.Event {
 	t.Helper()
-	id, err := s.AppendEvent(t.Context(), payload)
+	id, err := AppendEvent(t.Context(), s, payload)
 	if err != nil {
 		t.Fatalf("AppendEvent: %v", err)
 	}
@@ -46,7 +46,7 @@ func appendLater(t *testing.T, s store.Store, delay time.Duration, payload []byt
 	ch := make(chan store.Event, 1)
 	go func() {
 		time.Sleep(delay)
-		id, err := s.AppendEvent(context.WithoutCancel(t.Context()), payload)
+		id, err := AppendEvent(context.WithoutCancel(t.Context()), s, payload)
 		if err != nil {
 			t.Errorf("AppendEvent: %v", err)
 		}

@@ -15,15 +15,15 @@ func newIndexName() string { return "index-" + rand.Text()[:10] }
 
 func mustIndexAdd(t *testing.T, s store.Store, index, key, member string) {
 	t.Helper()
-	if err := s.IndexAdd(t.Context(), index, key, member); err != nil {
-		t.Fatalf("IndexAdd(%s, %s, %s): %v", index, key, member, err)
+	if err := ApplyEffect(t.Context(), s, store.Effect{Index: []store.IndexChange{{Index: index, Key: key, Member: member}}}); err != nil {
+		t.Fatalf("adding (%s, %s, %s): %v", index, key, member, err)
 	}
 }
 
 func mustIndexRemove(t *testing.T, s store.Store, index, key, member string) {
 	t.Helper()
-	if err := s.IndexRemove(t.Context(), index, key, member); err != nil {
-		t.Fatalf("IndexRemove(%s, %s, %s): %v", index, key, member, err)
+	if err := ApplyEffect(t.Context(), s, store.Effect{Index: []store.IndexChange{{Index: index, Key: key, Member: member, Remove: true}}}); err != nil {
+		t.Fatalf("removing (%s, %s, %s): %v", index, key, member, err)
 	}
 }
 
@@ -99,8 +99,10 @@ func testIndexArguments(t *testing.T, s store.Store) {
 		{long, "k", "m"}, {index, long, "m"}, {index, "k", long},
 	} {
 		what := fmt.Sprintf("(%.30q, %.30q, %.30q)", args[0], args[1], args[2])
-		rejected(t, "IndexAdd"+what, s.IndexAdd(t.Context(), args[0], args[1], args[2]))
-		rejected(t, "IndexRemove"+what, s.IndexRemove(t.Context(), args[0], args[1], args[2]))
+		for _, remove := range []bool{false, true} {
+			c := store.IndexChange{Index: args[0], Key: args[1], Member: args[2], Remove: remove}
+			rejected(t, fmt.Sprintf("effect (remove %v) %s", remove, what), ApplyEffect(t.Context(), s, store.Effect{Index: []store.IndexChange{c}}))
+		}
 		if args[2] == "m" {
 			_, err := s.IndexMembers(t.Context(), args[0], args[1])
 			rejected(t, "IndexMembers"+what, err)

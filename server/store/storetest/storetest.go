@@ -76,6 +76,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Index", testIndex},
 		{"IndexesIsolated", testIndexesIsolated},
 		{"IndexArguments", testIndexArguments},
+		{"EffectsPending", testEffectsPending},
+		{"EffectsDoNotNotify", testEffectsDoNotNotify},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,6 +100,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"EventsWait", testEventsWait},
 		{"EventArguments", testEventArguments},
 		{"CanceledContext", testGlobalCanceledContext},
+		{"Effects", testEffects},
+		{"EffectsConcurrent", testEffectsConcurrent},
 	}
 	t.Run("Global", func(t *testing.T) {
 		t.Parallel()

@@ -267,6 +267,7 @@ func testGlobalCanceledContext(t *testing.T, s store.Store) {
 	index := newIndexName()
 	mustIndexAdd(t, s, index, "key", "m1")
 	prefix := t.Name() + " " + rand.Text()
+	orgID := newOrgID(t)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -274,11 +275,16 @@ func testGlobalCanceledContext(t *testing.T, s store.Store) {
 		"EnqueueWebhook": func() error { _, err := s.EnqueueWebhook(ctx, rand.Text(), newBody(t, "canceled")); return err },
 		"ClaimWebhooks":  func() error { _, err := s.ClaimWebhooks(ctx, "b", 10, 0); return err },
 		"AckWebhook":     func() error { return s.AckWebhook(ctx, held[0].ID) },
-		"IndexAdd":       func() error { return s.IndexAdd(ctx, index, "key", "m2") },
-		"IndexRemove":    func() error { return s.IndexRemove(ctx, index, "key", "m1") },
 		"IndexMembers":   func() error { _, err := s.IndexMembers(ctx, index, "key"); return err },
-		"AppendEvent":    func() error { _, err := s.AppendEvent(ctx, []byte(prefix)); return err },
-		"ReadEvents":     func() error { _, err := s.ReadEvents(ctx, "0", 10, time.Second); return err },
+		"ApplyEffects":   func() error { return s.ApplyEffects(ctx, orgID) },
+		"PendingEffects": func() error { _, err := s.PendingEffects(ctx); return err },
+		"Update with effects": func() error {
+			return s.Update(ctx, orgID, func(tx store.OrgTx) error {
+				tx.AddEffect(store.Effect{Index: []store.IndexChange{{Index: index, Key: "key", Member: "m2"}}, Event: []byte(prefix)})
+				return nil
+			})
+		},
+		"ReadEvents": func() error { _, err := s.ReadEvents(ctx, "0", 10, time.Second); return err },
 		"ReadEvents from now": func() error {
 			_, err := s.ReadEvents(ctx, "", 10, time.Second)
 			return err
@@ -292,7 +298,7 @@ func testGlobalCanceledContext(t *testing.T, s store.Store) {
 	ack(t, s, held...)
 	wantMembers(t, s, index, "key", "m1")
 	if events := readAll(t, s, "0", prefix); len(events) != 0 {
-		t.Errorf("events after a canceled AppendEvent: %q", events)
+		t.Errorf("events after canceled calls: %q", events)
 	}
 }
 

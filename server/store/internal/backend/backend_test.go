@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/store"
 )
 
 func TestNextActivityID(t *testing.T) {
@@ -77,8 +79,8 @@ func TestCheckIndex(t *testing.T) {
 	if err := CheckIndexKey("zoomuser", "abc:{x} é"); err != nil {
 		t.Errorf("CheckIndexKey of an ordinary index and key: %v", err)
 	}
-	if err := CheckIndexMember("personal/org-1/user-1"); err != nil {
-		t.Errorf("CheckIndexMember of an ordinary member: %v", err)
+	if err := CheckIndexChange(store.IndexChange{Index: "zoomuser", Key: "k", Member: "personal/org-1/user-1"}); err != nil {
+		t.Errorf("CheckIndexChange of an ordinary member: %v", err)
 	}
 	long := strings.Repeat("x", MaxIndexPart+1)
 	for _, args := range [][2]string{{"", "k"}, {"i", ""}, {"i\x00", "k"}, {"i", "k\x00"}, {"a:b", "k"}, {long, "k"}, {"i", long}} {
@@ -87,8 +89,8 @@ func TestCheckIndex(t *testing.T) {
 		}
 	}
 	for _, m := range []string{"", "m\x00", long} {
-		if err := CheckIndexMember(m); err == nil {
-			t.Errorf("CheckIndexMember(%.20q) accepted it", m)
+		if err := CheckIndexChange(store.IndexChange{Index: "i", Key: "k", Member: m, Remove: true}); err == nil {
+			t.Errorf("CheckIndexChange of member %.20q accepted it", m)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/zoomconnect/zoomconnect/server/store"
 )
 
 // The checks of the global (not per-org) parts of the contract: the
@@ -13,7 +15,7 @@ import (
 // they are ids (of Zoom accounts, users, meetings, orgs), far shorter.
 const MaxIndexPart = 1024
 
-// CheckIndexKey checks the index name and key of IndexAdd, IndexRemove and
+// CheckIndexKey checks the index name and key of an index change and of
 // IndexMembers: not empty, no NUL (which ends them in bbolt keys), at most
 // MaxIndexPart bytes, and no colon in the name, which ends it in Redis
 // keys (a key may have colons: it comes last).
@@ -27,9 +29,13 @@ func CheckIndexKey(index, key string) error {
 	return checkIndexPart("index key", key)
 }
 
-// CheckIndexMember checks the member of IndexAdd and IndexRemove, like a key.
-func CheckIndexMember(member string) error {
-	return checkIndexPart("index member", member)
+// CheckIndexChange checks an index change of an effect: its name and key
+// as CheckIndexKey does, its member like a key.
+func CheckIndexChange(c store.IndexChange) error {
+	if err := CheckIndexKey(c.Index, c.Key); err != nil {
+		return err
+	}
+	return checkIndexPart("index member", c.Member)
 }
 
 func checkIndexPart(what, s string) error {

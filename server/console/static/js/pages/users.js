@@ -10,9 +10,9 @@ const pageSize = 25;
 // empty filtered pages followed before showing one (each reads at most a few
 // hundred members; 40 of them cover a 10,000-member org)
 const maxEmptyHops = 40;
-const statuses = ['CONNECTED', 'NOT_CONNECTED', 'NEEDS_RECONNECT', 'NOT_IN_ZOOM_ACCOUNT'];
+const statuses = ['CONNECTED', 'MATCHING', 'NOT_CONNECTED', 'NEEDS_RECONNECT', 'NOT_IN_ZOOM_ACCOUNT'];
 const types = ['PERSONAL', 'ORGANIZATION', 'NONE'];
-const statusTones = { CONNECTED: 'green', NOT_CONNECTED: 'grey', NEEDS_RECONNECT: 'red', NOT_IN_ZOOM_ACCOUNT: 'amber' };
+const statusTones = { CONNECTED: 'green', MATCHING: 'grey', NOT_CONNECTED: 'grey', NEEDS_RECONNECT: 'red', NOT_IN_ZOOM_ACCOUNT: 'amber' };
 
 function select(id, label, values, prefix, key) {
   return h('div', { class: 'field' },
