@@ -18,6 +18,7 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/app"
 	"github.com/zoomconnect/zoomconnect/server/auth"
 	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/internal/apptest"
 	bt "github.com/zoomconnect/zoomconnect/server/internal/browsertest"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"github.com/zoomconnect/zoomconnect/server/zoomemu"
@@ -46,15 +47,7 @@ func startDevApp(t testing.TB, opts ...func(*config.Config)) *app.App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("zoomconnect stopped with error: %v", err)
-		}
-	})
+	apptest.Serve(t, a)
 	(&harness{t: t, app: a}).waitReady()
 	return a
 }

@@ -65,10 +65,9 @@ func TestDevModeWalkthrough(t *testing.T) {
 		"ZOOMCONNECT_HTTP_ADDR":  httpAddr,
 		"ZOOMCONNECT_ADMIN_ADDR": adminAddr,
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	exited := make(chan int, 1)
+	ctx := context.Background()
 	var logs webtest.LogBuffer
-	go func() { exited <- cli.Main(ctx, nil, vars, &bytes.Buffer{}, &logs) }()
+	stop := runServe(t, vars, &logs)
 	base := "http://" + httpAddr
 	waitReady(t, base)
 
@@ -144,15 +143,7 @@ func TestDevModeWalkthrough(t *testing.T) {
 		t.Fatalf("the admin listener's /metrics lacks the REST calls:\n%.2000s", metrics)
 	}
 
-	cancel()
-	select {
-	case code := <-exited:
-		if code != 0 {
-			t.Fatalf("serve exited %d", code)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	stop()
 	if !strings.Contains(logs.String(), "DEV MODE") {
 		t.Fatalf("dev mode was not announced in the log:\n%s", logs.String())
 	}
@@ -205,6 +196,27 @@ func rest(t *testing.T, tok, method, rawURL string, out any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// runServe runs `zoomconnect` (serve) with vars, its log to stderr; stop
+// ends it and fails the test unless it exits 0 within 15 s.
+func runServe(t *testing.T, vars func(string) string, stderr io.Writer) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	go func() { exited <- cli.Main(ctx, nil, vars, &bytes.Buffer{}, stderr) }()
+	return func() {
+		t.Helper()
+		cancel()
+		select {
+		case code := <-exited:
+			if code != 0 {
+				t.Fatalf("serve exited %d", code)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not stop")
+		}
 	}
 }
 

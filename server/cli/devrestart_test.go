@@ -40,21 +40,9 @@ func devModeSurvivesRestart(t *testing.T, redisURL string) {
 	})
 	base := "http://" + httpAddr
 	serve := func() (stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		exited := make(chan int, 1)
-		go func() { exited <- cli.Main(ctx, nil, vars, &bytes.Buffer{}, &bytes.Buffer{}) }()
+		stop = runServe(t, vars, &bytes.Buffer{})
 		waitReady(t, base)
-		return func() {
-			cancel()
-			select {
-			case code := <-exited:
-				if code != 0 {
-					t.Fatalf("serve exited %d", code)
-				}
-			case <-time.After(15 * time.Second):
-				t.Fatal("serve did not stop")
-			}
-		}
+		return stop
 	}
 	devToken := func(args ...string) string {
 		var out bytes.Buffer

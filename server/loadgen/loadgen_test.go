@@ -2,7 +2,6 @@ package loadgen_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/zoomconnect/zoomconnect/server/app"
 	"github.com/zoomconnect/zoomconnect/server/config"
+	"github.com/zoomconnect/zoomconnect/server/internal/apptest"
 	"github.com/zoomconnect/zoomconnect/server/internal/redistest"
 	"github.com/zoomconnect/zoomconnect/server/internal/webtest"
 	"github.com/zoomconnect/zoomconnect/server/loadgen"
@@ -154,14 +154,6 @@ func startService(t *testing.T, emu *loadgen.Emulator, redisURL, dataDir string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("zoomconnect: %v", err)
-		}
-	})
+	apptest.Serve(t, a)
 	return loadgen.Replica{GRPCAddr: a.GRPCAddr(), HTTPAddr: a.HTTPAddr(), PID: os.Getpid()}
 }
