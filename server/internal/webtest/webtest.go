@@ -6,10 +6,12 @@ package webtest
 import (
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -103,16 +105,37 @@ func WantPage(t testing.TB, p Page, status int, words ...string) {
 }
 
 // FreeAddr reserves a loopback address for a server the test starts later
-// (and may restart on the same address).
+// (and may restart on the same address). The port is drawn below Linux's
+// ephemeral range (32768 and up): a port the kernel hands out for ":0" is
+// also one it may give an outgoing connection (to Redis, say) before the
+// server binds it, which failed tests with "address already in use". Ports
+// are never handed out twice in one process.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	freeMu.Lock()
+	defer freeMu.Unlock()
+	for range 10000 {
+		port := 10000 + rand.IntN(32768-10000)
+		if freeTaken[port] {
+			continue
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		freeTaken[port] = true
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("webtest: no free loopback port below 32768")
+	return ""
 }
+
+var (
+	freeMu    sync.Mutex
+	freeTaken = map[int]bool{}
+)
 
 // LogBuffer collects a server's log, written from many goroutines, so a
 // test can check what was (and was not) logged.
