@@ -2,18 +2,16 @@ package connection
 
 import (
 	"encoding/json"
+	"github.com/zoomconnect/zoomconnect/server/internal/testbed"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
-	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
 	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
@@ -49,15 +47,7 @@ func newMatchingFixture(t *testing.T) *matchingFixture {
 		}
 	}))
 	t.Cleanup(api.Close)
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "zc.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	kr, err := secrets.ParseKeyring(secrets.GenerateKeyringSpec())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, kr := testbed.Store(t), testbed.Keyring(t)
 	f.store = s
 	zc := zoom.New(zoom.Config{APIURL: api.URL + "/v2"})
 	creds := tokens.New(tokens.Config{Store: s, Keyring: kr, Zoom: zc})

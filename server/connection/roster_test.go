@@ -3,13 +3,12 @@ package connection
 import (
 	"context"
 	"fmt"
-	"path/filepath"
+	"github.com/zoomconnect/zoomconnect/server/internal/testbed"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/store"
-	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
 )
 
 // readCounting counts the members each ListMembers call returns.
@@ -30,15 +29,11 @@ func (s *readCounting) ListMembers(ctx context.Context, orgID, after string, lim
 // every matching member exactly once; unfiltered pages come back full.
 func TestRosterScanBudget(t *testing.T) {
 	ctx := t.Context()
-	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "zoomconnect.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = bolt.Close() })
+	bolt := testbed.Store(t)
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	const org, members = "big", 2*rosterScanBudget + rosterScanBudget/2
 	notInAccount := []int{10, rosterScanBudget + rosterScanBudget/2, 2*rosterScanBudget + rosterScanBudget/3}
-	err = bolt.Update(ctx, org, func(tx store.OrgTx) error {
+	err := bolt.Update(ctx, org, func(tx store.OrgTx) error {
 		tx.SetOrgConnection(&store.OrgConnection{OrgID: org, State: store.StateActive, ZoomAccountID: "acct", UpdatedAt: now})
 		for i := range members {
 			m := &store.Member{OrgID: org, UserID: fmt.Sprintf("u%05d", i), Email: fmt.Sprintf("u%05d@x.example", i),

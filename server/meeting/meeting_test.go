@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/zoomconnect/zoomconnect/server/internal/testbed"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +15,6 @@ import (
 	"github.com/zoomconnect/zoomconnect/server/errs"
 	"github.com/zoomconnect/zoomconnect/server/meeting"
 	"github.com/zoomconnect/zoomconnect/server/store"
-	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
 	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
@@ -77,11 +76,7 @@ func zoomAPI(t *testing.T) *zoom.Client {
 }
 
 func newService(t *testing.T, conns *fakeConnections) (*meeting.Service, store.Store) {
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "zc.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := testbed.Store(t)
 	return meeting.New(meeting.Config{Store: s, Connections: conns, Tokens: conns, Zoom: zoomAPI(t)}), s
 }
 

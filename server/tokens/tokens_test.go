@@ -4,18 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/zoomconnect/zoomconnect/server/internal/testbed"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zoomconnect/zoomconnect/server/errs"
-	"github.com/zoomconnect/zoomconnect/server/secrets"
 	"github.com/zoomconnect/zoomconnect/server/store"
-	"github.com/zoomconnect/zoomconnect/server/store/boltstore"
 	"github.com/zoomconnect/zoomconnect/server/tokens"
 	"github.com/zoomconnect/zoomconnect/server/zoom"
 )
@@ -62,15 +60,7 @@ func newFixture(t *testing.T, expiry time.Time) *fixture {
 	f := &fixture{zoom: &fakeZoom{dead: map[string]bool{}}}
 	srv := httptest.NewServer(f.zoom)
 	t.Cleanup(srv.Close)
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "zc.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	kr, err := secrets.ParseKeyring(secrets.GenerateKeyringSpec())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, kr := testbed.Store(t), testbed.Keyring(t)
 	f.store = s
 	f.svc = tokens.New(tokens.Config{Store: s, Keyring: kr,
 		Zoom: zoom.New(zoom.Config{OAuthURL: srv.URL, APIURL: srv.URL + "/v2", OrgApp: zoom.Credentials{ClientID: "id", ClientSecret: "secret"}}),
